@@ -1,0 +1,78 @@
+// xray/config.hpp: recorder configuration, set in code.
+//
+//   xray::Config config;
+//   config.service_name = "orders";
+//   config.daemon_address = "127.0.0.1:2000";
+//   auto result = xray::Recorder::global().configure(config);
+//   if (!result.ok()) { for (auto& e : result.errors) std::cerr << e << '\n'; }
+//
+// Environment variables win over code (see README, "Configuration"): AWS_XRAY_TRACING_NAME,
+// AWS_XRAY_DAEMON_ADDRESS, AWS_XRAY_CONTEXT_MISSING, AWS_XRAY_SDK_ENABLED / AWS_XRAY_SDK_DISABLED,
+// AWS_XRAY_NOOP_ID, AWS_XRAY_LOG_LEVEL, AWS_XRAY_COLLECT_SQL_QUERIES.
+//
+// Thread safety: a plain value type.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "xray/log.hpp"
+#include "xray/plugin.hpp"
+#include "xray/sampling.hpp"
+
+namespace xray {
+
+// What happens when an operation needs a current segment or subsegment and there is none.
+enum class ContextMissing {
+  kLogError,     // log a rate-limited error, return a no-op scope (default)
+  kIgnoreError,  // return a no-op scope silently
+  kRuntimeError  // throw xray::ContextMissingError
+};
+
+struct Config {
+  // Name of every segment this recorder begins without a name of its own; also the sampler's
+  // service name. AWS_XRAY_TRACING_NAME overrides it.
+  std::string service_name;
+  // Recorded as service.version on segments.
+  std::string service_version;
+  // Environment detectors; see xray/plugins.hpp.
+  std::vector<std::shared_ptr<const Plugin>> plugins;
+  // Total time plugins may spend detecting.
+  std::chrono::milliseconds plugin_budget{1000};
+  // true: built-in rule (1/s then 5%); false: sample everything; or a strategy object.
+  Sampling sampling = true;
+  // `host:port`, `[v6]:port` or `udp:host:port tcp:host:port`; empty = 127.0.0.1:2000.
+  std::string daemon_address;
+  ContextMissing context_missing = ContextMissing::kLogError;
+  // Called (instead of the built-in log line) when the context is missing under kLogError; receives
+  // the operation's description. Exceptions it throws are swallowed.
+  std::function<void(std::string_view what)> context_missing_callback;
+  LogLevel log_level = LogLevel::kWarn;
+  // Null: stderr.
+  LogSink log_sink;
+  // Stream completed subtrees of a segment holding more than this many subsegments.
+  std::size_t streaming_threshold = 100;
+  // Documents waiting for the emitter thread; when full, new documents are dropped and counted.
+  std::size_t queue_capacity = 2048;
+  // Record sql.sanitized_query (also AWS_XRAY_COLLECT_SQL_QUERIES=true).
+  bool collect_sql_queries = false;
+  // Time given to sending what is queued when the recorder is destroyed (process exit).
+  std::chrono::milliseconds shutdown_timeout{1000};
+  // Disables the SDK entirely: every call is a no-op (also AWS_XRAY_SDK_ENABLED=false or
+  // AWS_XRAY_SDK_DISABLED=true).
+  bool enabled = true;
+};
+
+// What `Recorder::configure` rejected. Each rejected field keeps its previous value; the rest of
+// the configuration is applied.
+struct ConfigResult {
+  std::vector<std::string> errors;
+  bool ok() const noexcept { return errors.empty(); }
+};
+
+}  // namespace xray

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds and runs every test (unit, integration, package) three times: a plain -Werror build, then
+# ASan+UBSan, then TSan. Installs missing Debian packages first. Usage: scripts/test.sh [plain|asan|tsan]...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/setup.sh
+xray_install_dependencies
+
+variants=("$@")
+[ ${#variants[@]} -eq 0 ] && variants=(plain asan tsan)
+jobs=${XRAY_JOBS:-2}
+
+for variant in "${variants[@]}"; do
+  build="build/test-$variant"
+  flags=(-G Ninja -DXRAY_WERROR=ON)
+  case "$variant" in
+    plain) flags+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+    # Sanitizer builds at -O1: fast enough to run, still readable stacks. The package test builds an
+    # unsanitized consumer, so it runs in the plain build only.
+    asan) flags+=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g -O1" "-DXRAY_SANITIZE=address;undefined" -DXRAY_PACKAGE_TEST=OFF) ;;
+    tsan) flags+=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g -O1" -DXRAY_SANITIZE=thread -DXRAY_PACKAGE_TEST=OFF) ;;
+    *) echo "unknown variant: $variant (plain, asan or tsan)" >&2; exit 2 ;;
+  esac
+  echo "=== $variant: configure and build ==="
+  cmake -S . -B "$build" "${flags[@]}" >/dev/null
+  cmake --build "$build" -j "$jobs"
+  echo "=== $variant: test ==="
+  (
+    export XRAY_TEST_VARIANT="$variant"
+    export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+    # Children of fork() that start threads are tested on purpose (toolchain notes).
+    export TSAN_OPTIONS="die_after_fork=0:halt_on_error=1:second_deadlock_stack=1"
+    ctest --test-dir "$build" -j "$jobs" --output-on-failure --timeout 600
+  )
+done
+echo "=== all tests passed: ${variants[*]} ==="

@@ -1,0 +1,136 @@
+// Internal: the in-memory segment tree.
+//
+// An EntityTree is one unit of emission: a root entity (a segment, or a subsegment sent on its own)
+// and the subsegments embedded under it. Every entity of a tree shares the tree's mutex; the tree is
+// handed to the emitter once every entity in it has ended.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "xray/entity_scope.hpp"
+
+namespace xray::detail {
+
+class RecorderCore;
+struct Settings;
+
+using EntityId = std::uint64_t;  // 0 means "none"
+
+struct StackFrame {
+  std::string path;
+  int line = 0;
+  std::string label;
+};
+
+struct ExceptionRecord {
+  EntityId id = 0;
+  std::string type;
+  std::string message;
+  bool remote = false;
+  int truncated = 0;  // stack frames omitted
+  int skipped = 0;    // exceptions omitted
+  EntityId cause = 0;  // id of the exception that caused this one
+  std::vector<StackFrame> stack;
+};
+
+struct HttpData {
+  std::optional<HttpRequestInfo> request;
+  int status = 0;                    // 0: no response recorded
+  std::optional<std::uint64_t> content_length;
+};
+
+using AnnotationValue = std::variant<std::string, std::int64_t, std::uint64_t, double, bool>;
+
+struct Annotation {
+  std::string key;
+  AnnotationValue value;
+};
+
+struct MetadataNamespace {
+  std::string name;
+  std::vector<std::pair<std::string, nlohmann::json>> entries;  // insertion order, unique keys
+};
+
+class EntityTree;
+
+// One segment or subsegment. Fields marked "guarded" are read and written under tree->mutex until
+// the tree is complete; after that the emitter owns the entity exclusively.
+class Entity {
+ public:
+  Entity(std::shared_ptr<EntityTree> tree, EntityId id, EntityId parent_id, bool is_segment)
+      : tree(std::move(tree)), id(id), parent_id(parent_id), is_segment(is_segment) {}
+
+  // Immutable after construction.
+  const std::shared_ptr<EntityTree> tree;
+  const EntityId id;
+  const EntityId parent_id;  // segment: upstream Parent (0 if none); subsegment: direct parent
+  const bool is_segment;
+
+  // Guarded.
+  std::string name;
+  std::int64_t start_us = 0;  // epoch microseconds
+  std::int64_t end_us = 0;
+  bool ended = false;
+  bool in_progress = false;  // serialized with in_progress: true instead of end_time
+  bool handed_off = false;   // streamed to the emitter ahead of its tree; takes no more children
+  std::string namespace_;
+  std::string user;
+  std::string origin;
+  std::string resource_arn;
+  std::string service_version;
+  std::string sampling_rule_name;
+  std::optional<HttpData> http;
+  nlohmann::json aws;  // null or object; user- and integration-set aws.* fields
+  std::optional<SqlInfo> sql;
+  bool error = false;
+  bool throttle = false;
+  bool fault = false;
+  std::vector<ExceptionRecord> exceptions;
+  EntityId cause_id = 0;  // cause written as an id string (exceptions empty)
+  std::vector<Annotation> annotations;
+  std::vector<MetadataNamespace> metadata;
+  std::vector<EntityId> precursor_ids;
+  std::vector<std::shared_ptr<Entity>> children;
+  std::size_t approximate_bytes = 0;  // estimated serialized size of this entity alone
+};
+
+// Wall-clock anchor of a trace: one system_clock reading, then steady_clock offsets, so that
+// end_time >= start_time even when the wall clock steps.
+struct TimeAnchor {
+  std::int64_t system_us = 0;
+  std::int64_t steady_ns = 0;
+};
+
+class EntityTree {
+ public:
+  EntityTree(std::shared_ptr<RecorderCore> core, std::string trace_id, bool sampled,
+             TimeAnchor anchor)
+      : core(std::move(core)), trace_id(std::move(trace_id)), sampled(sampled), anchor(anchor) {}
+
+  // Immutable after construction.
+  const std::shared_ptr<RecorderCore> core;
+  const std::string trace_id;
+  const bool sampled;
+  const TimeAnchor anchor;
+  // Set before the tree is shared, then read-only: the configuration snapshot the trace began with
+  // and the extras of the incoming trace header, propagated on outbound calls.
+  std::shared_ptr<const Settings> settings;
+  std::vector<std::pair<std::string, std::string>> extras;
+
+  std::mutex mutex;
+  // Guarded by mutex.
+  std::shared_ptr<Entity> root;  // null once handed to the emitter (or discarded when unsampled)
+  std::size_t open = 0;          // entities of this tree begun and not yet ended
+  std::size_t subsegments = 0;   // subsegments currently embedded in the tree
+};
+
+}  // namespace xray::detail

@@ -1,0 +1,101 @@
+#include "model/ids.hpp"
+
+#include <pthread.h>
+#include <sys/random.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <random>
+
+namespace xray::detail {
+namespace {
+
+// Incremented in every child after fork(); a thread's buffer from another generation is stale.
+std::atomic<unsigned> g_fork_generation{0};
+
+void on_fork_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+struct ForkHandlerRegistration {
+  ForkHandlerRegistration() { pthread_atfork(nullptr, nullptr, &on_fork_child); }
+};
+const ForkHandlerRegistration g_registration;
+
+struct RandomBuffer {
+  static constexpr std::size_t kSize = 512;
+  unsigned char bytes[kSize];
+  std::size_t used = kSize;  // empty
+  unsigned generation = 0;
+
+  void refill() noexcept {
+    std::size_t filled = 0;
+    while (filled < kSize) {
+      ssize_t n = getrandom(bytes + filled, kSize - filled, 0);
+      if (n > 0) {
+        filled += static_cast<std::size_t>(n);
+      } else if (n < 0 && errno != EINTR) {
+        break;
+      }
+    }
+    if (filled < kSize) {
+      // getrandom unavailable (very old kernel or seccomp): fall back to a seeded generator
+      // rather than fail the request. Ids stay unique with overwhelming probability.
+      std::random_device device;
+      std::mt19937_64 engine((static_cast<std::uint64_t>(device()) << 32) ^
+                             static_cast<std::uint64_t>(
+                                 std::chrono::steady_clock::now().time_since_epoch().count()));
+      for (std::size_t i = filled; i < kSize; ++i) bytes[i] = static_cast<unsigned char>(engine());
+    }
+    used = 0;
+  }
+};
+
+thread_local RandomBuffer t_buffer;
+
+}  // namespace
+
+void random_bytes(void* out, std::size_t size) noexcept {
+  auto* dest = static_cast<unsigned char*>(out);
+  RandomBuffer& buffer = t_buffer;
+  unsigned generation = g_fork_generation.load(std::memory_order_relaxed);
+  if (buffer.generation != generation) {
+    buffer.generation = generation;
+    buffer.used = RandomBuffer::kSize;
+  }
+  while (size > 0) {
+    if (buffer.used == RandomBuffer::kSize) buffer.refill();
+    std::size_t take = std::min(size, RandomBuffer::kSize - buffer.used);
+    std::memcpy(dest, buffer.bytes + buffer.used, take);
+    // Never hand out the same bytes twice.
+    std::memset(buffer.bytes + buffer.used, 0, take);
+    buffer.used += take;
+    dest += take;
+    size -= take;
+  }
+}
+
+std::uint64_t new_entity_id() noexcept {
+  std::uint64_t id = 0;
+  while (id == 0) random_bytes(&id, sizeof id);
+  return id;
+}
+
+std::string new_trace_id(std::int64_t epoch_seconds) noexcept {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(35, '0');
+  id[0] = '1';
+  id[1] = '-';
+  id[10] = '-';
+  auto seconds = static_cast<std::uint32_t>(epoch_seconds);
+  for (int i = 0; i < 8; ++i) id[2 + i] = kHex[(seconds >> (28 - 4 * i)) & 0xf];
+  unsigned char random[12];
+  random_bytes(random, sizeof random);
+  for (int i = 0; i < 12; ++i) {
+    id[11 + 2 * i] = kHex[random[i] >> 4];
+    id[12 + 2 * i] = kHex[random[i] & 0xf];
+  }
+  return id;
+}
+
+}  // namespace xray::detail

@@ -1,0 +1,22 @@
+// Internal: trace and entity ids from the OS CSPRNG.
+//
+// Random bytes are drawn from getrandom(2) in blocks into a per-thread buffer, so an id costs a few
+// nanoseconds amortised. The buffer is discarded after fork(): a child never repeats its parent's
+// ids. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace xray::detail {
+
+// A non-zero random 64-bit id.
+std::uint64_t new_entity_id() noexcept;
+// "1-" + 8 hex digits of `epoch_seconds` + "-" + 24 random hex digits.
+std::string new_trace_id(std::int64_t epoch_seconds) noexcept;
+// Fills `out` with random bytes from the per-thread buffer.
+void random_bytes(void* out, std::size_t size) noexcept;
+
+inline constexpr const char* kNoopTraceId = "1-00000000-000000000000000000000000";
+
+}  // namespace xray::detail

@@ -1,0 +1,202 @@
+#include "model/names.hpp"
+
+#include <vector>
+
+namespace xray::detail {
+namespace {
+
+constexpr bool is_ascii_alnum(unsigned char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+constexpr bool is_name_ascii(unsigned char c) noexcept {
+  if (is_ascii_alnum(c) || c == ' ' || c == '\t') return true;
+  switch (c) {
+    case '_': case '.': case ':': case '/': case '%': case '&': case '#':
+    case '=': case '+': case '\\': case '-': case '@':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Bytes of the code point starting at `s[0]` (a byte >= 0x80): the lead byte and the continuation
+// bytes it announces. Invalid bytes count as one code point each; the JSON writer replaces them.
+std::size_t code_point_length(std::string_view s) noexcept {
+  const auto lead = static_cast<unsigned char>(s[0]);
+  std::size_t expected = 1;
+  if (lead >= 0xC0 && lead <= 0xDF) {
+    expected = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    expected = 3;
+  } else if (lead >= 0xF0 && lead <= 0xF7) {
+    expected = 4;
+  }
+  std::size_t length = 1;
+  while (length < expected && length < s.size() &&
+         (static_cast<unsigned char>(s[length]) & 0xC0) == 0x80) {
+    ++length;
+  }
+  return length;
+}
+
+char ascii_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool is_password_key(std::string_view key) noexcept {
+  key = trim(key);
+  auto equals = [key](std::string_view word) {
+    if (key.size() != word.size()) return false;
+    for (std::size_t i = 0; i < key.size(); ++i) {
+      if (ascii_lower(key[i]) != word[i]) return false;
+    }
+    return true;
+  };
+  return equals("password") || equals("pwd");
+}
+
+// True if `segment` is `key=value` with a password key.
+bool is_password_pair(std::string_view segment) noexcept {
+  const std::size_t equals = segment.find('=');
+  return equals != std::string_view::npos && is_password_key(segment.substr(0, equals));
+}
+
+// End of the `;`-separated pair starting at `pos` of a connection string. Values may be quoted
+// ("...", '...', or ODBC {...}, a doubled closing character standing for itself) and then contain
+// semicolons, which must not end the pair: the rest of a password would leak.
+std::size_t connection_pair_end(std::string_view s, std::size_t pos) noexcept {
+  const std::size_t equals = s.find_first_of("=;", pos);
+  if (equals == std::string_view::npos || s[equals] == ';') return equals;
+  std::size_t i = equals + 1;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+  if (i < s.size() && (s[i] == '"' || s[i] == '\'' || s[i] == '{')) {
+    const char close = s[i] == '{' ? '}' : s[i];
+    ++i;
+    while (i < s.size()) {
+      if (s[i] == close) {
+        if (i + 1 < s.size() && s[i + 1] == close) {
+          i += 2;
+          continue;
+        }
+        ++i;
+        break;
+      }
+      ++i;
+    }
+  }
+  return s.find(';', i);
+}
+
+// Removes password pairs from `region`, appending the rest to `out`. In a URL, pairs are separated
+// by `;` (matrix and JDBC parameters) and `&` (query); the first `?` opens the query. A removed
+// pair takes its preceding separator along, or, when it is first, its following one.
+void append_without_passwords(std::string& out, std::string_view region, bool url) {
+  struct Segment {
+    char separator;  // '\0' for the first segment
+    std::string_view text;
+  };
+  std::vector<Segment> segments;
+  bool in_query = false;
+  char separator = '\0';
+  std::size_t pos = 0;
+  while (true) {
+    std::size_t end;
+    if (url) {
+      end = region.find_first_of(in_query ? ";&" : ";&?", pos);
+    } else {
+      end = connection_pair_end(region, pos);
+    }
+    if (end == std::string_view::npos) end = region.size();
+    segments.push_back({separator, region.substr(pos, end - pos)});
+    if (end == region.size()) break;
+    separator = region[end];
+    if (separator == '?') in_query = true;
+    pos = end + 1;
+  }
+
+  // When a first pair (or the first query pair) is removed, its separator moves to the next pair.
+  bool carrying = false;
+  char carried = '\0';
+  for (const Segment& segment : segments) {
+    if (is_password_pair(segment.text)) {
+      if ((segment.separator == '\0' || segment.separator == '?') && !carrying) {
+        carrying = true;
+        carried = segment.separator;
+      }
+      continue;
+    }
+    char sep = segment.separator;
+    if (carrying && (sep == ';' || sep == '&')) sep = carried;
+    carrying = false;
+    if (sep != '\0') out += sep;
+    out += segment.text;
+  }
+}
+
+}  // namespace
+
+std::string sanitize_name(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  std::size_t code_points = 0;
+  std::size_t i = 0;
+  while (i < name.size() && code_points < kMaxNameLength) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (c < 0x80) {
+      if (is_name_ascii(c)) {
+        out += static_cast<char>(c);
+        ++code_points;
+      }
+      ++i;
+      continue;
+    }
+    const std::size_t length = code_point_length(name.substr(i));
+    out.append(name.data() + i, length);
+    ++code_points;
+    i += length;
+  }
+  return out;
+}
+
+bool is_valid_annotation_key(std::string_view key) noexcept {
+  if (key.empty()) return false;
+  for (char c : key) {
+    if (!is_ascii_alnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+std::string strip_password(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  const std::size_t scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) {
+    append_without_passwords(out, text, false);
+    return out;
+  }
+  const std::size_t authority_begin = scheme_end + 3;
+  std::size_t authority_end = text.find_first_of("/?#;", authority_begin);
+  if (authority_end == std::string_view::npos) authority_end = text.size();
+  const std::string_view authority = text.substr(authority_begin, authority_end - authority_begin);
+  // The last '@' ends the userinfo: an unencoded '@' in a password must not reveal its tail.
+  const std::size_t at = authority.rfind('@');
+  const std::size_t colon = at == std::string_view::npos ? at : authority.substr(0, at).find(':');
+  out.append(text.substr(0, authority_begin));
+  if (colon == std::string_view::npos) {
+    out.append(authority);
+  } else {
+    out.append(authority.substr(0, colon));
+    out.append(authority.substr(at));
+  }
+  append_without_passwords(out, text.substr(authority_end), true);
+  return out;
+}
+
+}  // namespace xray::detail

@@ -1,0 +1,371 @@
+#include "xray/entity_scope.hpp"
+
+#include <cxxabi.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <typeinfo>
+
+#include "context/context_stack.hpp"
+#include "model/ids.hpp"
+#include "model/json_writer.hpp"
+#include "model/names.hpp"
+#include "recorder/recorder_core.hpp"
+#include "recorder/trace_ops.hpp"
+#include "xray/segment_scope.hpp"
+#include "xray/subsegment_scope.hpp"
+
+namespace xray {
+namespace {
+
+using detail::Entity;
+using detail::LogKind;
+
+// Most exceptions recorded per cause chain; the rest are counted in `skipped`.
+constexpr std::size_t kMaxLinkedExceptions = 10;
+
+void warn(const Entity& entity, LogKind kind, const std::string& message) noexcept {
+  if (auto* core = entity.tree->core.get()) {
+    core->logger().log_limited(kind, LogLevel::kWarn, message);
+  }
+}
+
+// Runs `change` on a sampled entity that has not ended, under its tree's lock. Recording on an
+// unsampled entity is a no-op; on an ended one it is refused (the document may already be sent).
+template <typename Change>
+void record(const std::shared_ptr<Entity>& entity, Change&& change) noexcept {
+  if (!entity || !entity->tree->sampled) return;
+  try {
+    std::unique_lock<std::mutex> lock(entity->tree->mutex);
+    if (entity->ended) {
+      lock.unlock();
+      warn(*entity, LogKind::kRejectedCall,
+           "ignored a change to \"" + entity->name + "\": it has already ended");
+      return;
+    }
+    change(*entity);
+  } catch (...) {
+    // Out of memory: the change is lost, the request goes on.
+  }
+}
+
+void put_annotation_value(const std::shared_ptr<Entity>& entity, std::string_view key,
+                          detail::AnnotationValue value) noexcept {
+  if (!entity || !entity->tree->sampled) return;
+  if (!detail::is_valid_annotation_key(key)) {
+    warn(*entity, LogKind::kBadAnnotation,
+         "dropped annotation \"" + std::string(key) + "\": keys may contain only A-Z, a-z, 0-9 and _");
+    return;
+  }
+  record(entity, [&](Entity& e) {
+    for (auto& annotation : e.annotations) {
+      if (annotation.key == key) {
+        annotation.value = std::move(value);
+        return;
+      }
+    }
+    e.annotations.push_back({std::string(key), std::move(value)});
+  });
+}
+
+std::string demangled_type(const std::type_info& type) {
+  int status = 0;
+  char* name = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
+  std::string result = status == 0 && name != nullptr ? name : type.name();
+  std::free(name);
+  return result;
+}
+
+// The exception, then the exceptions nested in it (std::nested_exception), each linked to the next
+// by `cause`.
+std::vector<detail::ExceptionRecord> exception_chain(const std::exception& first, bool remote) {
+  std::vector<detail::ExceptionRecord> chain;
+  const std::exception* current = &first;
+  std::exception_ptr keep_alive;
+  while (current != nullptr) {
+    if (chain.size() == kMaxLinkedExceptions) {
+      chain.back().skipped += 1;
+      break;
+    }
+    detail::ExceptionRecord record;
+    record.id = detail::new_entity_id();
+    record.type = demangled_type(typeid(*current));
+    record.message = current->what();
+    record.remote = remote;
+    if (!chain.empty()) chain.back().cause = record.id;
+    chain.push_back(std::move(record));
+
+    const auto* nested = dynamic_cast<const std::nested_exception*>(current);
+    current = nullptr;
+    if (nested != nullptr && nested->nested_ptr()) {
+      keep_alive = nested->nested_ptr();
+      try {
+        std::rethrow_exception(keep_alive);
+      } catch (const std::exception& inner) {
+        current = &inner;  // valid while keep_alive holds the exception object
+      } catch (...) {
+        detail::ExceptionRecord unknown;
+        unknown.id = detail::new_entity_id();
+        unknown.type = "unknown";
+        unknown.message = "non-standard exception";
+        chain.back().cause = unknown.id;
+        chain.push_back(std::move(unknown));
+      }
+    }
+  }
+  return chain;
+}
+
+void apply_status(Entity& e, int status) {
+  if (!e.http) e.http.emplace();
+  e.http->status = status;
+  if (status == 429) {
+    e.throttle = true;
+    e.error = true;
+  } else if (status >= 400 && status < 500) {
+    e.error = true;
+  } else if (status >= 500 && status < 600) {
+    e.fault = true;
+  }
+}
+
+}  // namespace
+
+EntityScope::EntityScope(std::shared_ptr<detail::Entity> entity) noexcept
+    : entity_(std::move(entity)) {}
+
+EntityScope::~EntityScope() { end(); }
+
+EntityScope& EntityScope::operator=(EntityScope&& other) noexcept {
+  if (this != &other) {
+    end();
+    entity_ = std::move(other.entity_);
+  }
+  return *this;
+}
+
+void EntityScope::end() noexcept {
+  if (!entity_) return;
+  detail::remove_current(entity_.get());
+  detail::end_entity(entity_);
+  entity_.reset();
+}
+
+bool EntityScope::sampled() const noexcept { return entity_ && entity_->tree->sampled; }
+
+std::string EntityScope::id() const noexcept {
+  return entity_ && entity_->id != 0 ? detail::format_id(entity_->id) : std::string();
+}
+
+std::string EntityScope::trace_id() const noexcept {
+  return entity_ ? entity_->tree->trace_id : std::string();
+}
+
+Context EntityScope::context() const noexcept { return detail::ContextAccess::make(entity_); }
+
+TraceHeader EntityScope::outbound_header() const noexcept {
+  return entity_ ? detail::outbound_header(*entity_) : TraceHeader();
+}
+
+void EntityScope::put_annotation(std::string_view key, std::string_view value) noexcept {
+  if (!sampled()) return;
+  try {
+    put_annotation_value(entity_, key, std::string(value));
+  } catch (...) {
+  }
+}
+
+void EntityScope::put_annotation(std::string_view key, const char* value) noexcept {
+  put_annotation(key, std::string_view(value != nullptr ? value : ""));
+}
+
+void EntityScope::put_annotation(std::string_view key, bool value) noexcept {
+  put_annotation_value(entity_, key, value);
+}
+
+void EntityScope::put_integer_annotation(std::string_view key, std::int64_t value) noexcept {
+  put_annotation_value(entity_, key, value);
+}
+
+void EntityScope::put_unsigned_annotation(std::string_view key, std::uint64_t value) noexcept {
+  put_annotation_value(entity_, key, value);
+}
+
+void EntityScope::put_double_annotation(std::string_view key, double value) noexcept {
+  if (!sampled()) return;
+  if (!std::isfinite(value)) {
+    warn(*entity_, LogKind::kBadAnnotation,
+         "dropped annotation \"" + std::string(key) + "\": the value is not a finite number");
+    return;
+  }
+  put_annotation_value(entity_, key, value);
+}
+
+void EntityScope::put_metadata(std::string_view key, nlohmann::json value,
+                               std::string_view ns) noexcept {
+  if (!sampled()) return;
+  if (ns.substr(0, 4) == "AWS.") {
+    warn(*entity_, LogKind::kBadMetadata,
+         "dropped metadata \"" + std::string(key) + "\": namespace \"" + std::string(ns) +
+             "\" is reserved for AWS SDKs");
+    return;
+  }
+  if (key.empty() || ns.empty()) {
+    warn(*entity_, LogKind::kBadMetadata, "dropped metadata with an empty key or namespace");
+    return;
+  }
+  record(entity_, [&](Entity& e) {
+    auto space = std::find_if(e.metadata.begin(), e.metadata.end(),
+                              [&](const auto& item) { return item.name == ns; });
+    if (space == e.metadata.end()) {
+      e.metadata.push_back({std::string(ns), {}});
+      space = std::prev(e.metadata.end());
+    }
+    for (auto& [existing, existing_value] : space->entries) {
+      if (existing == key) {
+        existing_value = std::move(value);
+        return;
+      }
+    }
+    space->entries.emplace_back(std::string(key), std::move(value));
+  });
+}
+
+void EntityScope::add_exception(const std::exception& e, bool remote) noexcept {
+  if (!sampled()) return;
+  try {
+    auto chain = exception_chain(e, remote);
+    record(entity_, [&](Entity& entity) {
+      entity.fault = true;
+      entity.cause_id = 0;
+      for (auto& item : chain) entity.exceptions.push_back(std::move(item));
+    });
+  } catch (...) {
+  }
+}
+
+void EntityScope::add_exception(const std::exception_ptr& e, bool remote) noexcept {
+  if (!sampled() || !e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    add_exception(ex, remote);
+  } catch (...) {
+    try {
+      detail::ExceptionRecord unknown;
+      unknown.id = detail::new_entity_id();
+      unknown.type = "unknown";
+      unknown.message = "non-standard exception";
+      unknown.remote = remote;
+      record(entity_, [&](Entity& entity) {
+        entity.fault = true;
+        entity.exceptions.push_back(std::move(unknown));
+      });
+    } catch (...) {
+    }
+  }
+}
+
+void EntityScope::set_cause_id(std::string_view exception_id) noexcept {
+  std::uint64_t id = detail::parse_id(exception_id);
+  if (id == 0) return;
+  record(entity_, [&](Entity& e) {
+    if (e.exceptions.empty()) e.cause_id = id;
+  });
+}
+
+void EntityScope::set_error() noexcept {
+  record(entity_, [](Entity& e) { e.error = true; });
+}
+
+void EntityScope::set_throttle() noexcept {
+  record(entity_, [](Entity& e) { e.throttle = e.error = true; });
+}
+
+void EntityScope::set_fault() noexcept {
+  record(entity_, [](Entity& e) { e.fault = true; });
+}
+
+void EntityScope::set_http_request(HttpRequestInfo request) noexcept {
+  record(entity_, [&](Entity& e) {
+    if (!e.http) e.http.emplace();
+    e.http->request = std::move(request);
+  });
+}
+
+void EntityScope::set_http_status(int status) noexcept {
+  record(entity_, [&](Entity& e) { apply_status(e, status); });
+}
+
+void EntityScope::set_http_content_length(std::uint64_t length) noexcept {
+  record(entity_, [&](Entity& e) {
+    if (!e.http) e.http.emplace();
+    e.http->content_length = length;
+  });
+}
+
+void EntityScope::set_aws(std::string_view key, nlohmann::json value) noexcept {
+  if (!sampled() || key.empty()) return;
+  record(entity_, [&](Entity& e) {
+    if (!e.aws.is_object()) e.aws = nlohmann::json::object();
+    e.aws[std::string(key)] = std::move(value);
+  });
+}
+
+// SegmentScope
+
+void SegmentScope::set_user(std::string_view user) noexcept {
+  record(entity_, [&](Entity& e) { e.user = std::string(user); });
+}
+
+void SegmentScope::set_service_version(std::string_view version) noexcept {
+  record(entity_, [&](Entity& e) { e.service_version = std::string(version); });
+}
+
+void SegmentScope::set_origin(std::string_view origin) noexcept {
+  record(entity_, [&](Entity& e) { e.origin = std::string(origin); });
+}
+
+void SegmentScope::set_resource_arn(std::string_view arn) noexcept {
+  record(entity_, [&](Entity& e) { e.resource_arn = std::string(arn); });
+}
+
+TraceHeader SegmentScope::response_header() const noexcept {
+  TraceHeader header;
+  if (!entity_) return header;
+  header.set_root(entity_->tree->trace_id);
+  header.set_sampled(entity_->tree->sampled ? TraceHeader::Sampled::kYes
+                                            : TraceHeader::Sampled::kNo);
+  return header;
+}
+
+// SubsegmentScope
+
+void SubsegmentScope::set_namespace(std::string_view ns) noexcept {
+  if (!sampled()) return;
+  if (ns != "aws" && ns != "remote") {
+    warn(*entity_, LogKind::kRejectedCall,
+         "ignored namespace \"" + std::string(ns) + "\": only \"aws\" and \"remote\" are defined");
+    return;
+  }
+  record(entity_, [&](Entity& e) { e.namespace_ = std::string(ns); });
+}
+
+void SubsegmentScope::set_sql(SqlInfo sql) noexcept {
+  if (!sampled()) return;
+  try {
+    sql.connection_string = detail::strip_password(sql.connection_string);
+    sql.url = detail::strip_password(sql.url);
+    if (!entity_->tree->settings->collect_sql_queries) sql.sanitized_query.clear();
+    record(entity_, [&](Entity& e) { e.sql = std::move(sql); });
+  } catch (...) {
+  }
+}
+
+void SubsegmentScope::add_precursor_id(std::string_view id) noexcept {
+  std::uint64_t parsed = detail::parse_id(id);
+  if (parsed == 0) return;
+  record(entity_, [&](Entity& e) { e.precursor_ids.push_back(parsed); });
+}
+
+}  // namespace xray

@@ -1,0 +1,89 @@
+#include "recorder/plugin_state.hpp"
+
+#include <array>
+
+namespace xray {
+
+int origin_rank(std::string_view origin) noexcept {
+  // Most specific wins: Elastic Beanstalk > EKS > ECS > EC2 (spec §8.5).
+  static constexpr std::array<std::string_view, 4> kOrdered = {
+      "AWS::EC2::Instance", "AWS::ECS::Container", "AWS::EKS::Container",
+      "AWS::ElasticBeanstalk::Environment"};
+  for (std::size_t i = 0; i < kOrdered.size(); ++i) {
+    if (origin == kOrdered[i]) return static_cast<int>(i) + 1;
+  }
+  return 0;
+}
+
+namespace detail {
+
+PluginState::~PluginState() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    threads.swap(threads_);
+  }
+  for (auto& thread : threads) thread.join();
+}
+
+void PluginState::start(std::vector<std::shared_ptr<const Plugin>> plugins,
+                        std::chrono::milliseconds budget) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (plugins == plugins_) return;  // same plugins: results are cached for the process
+  plugins_ = plugins;
+  ++generation_;
+  if (plugins.empty()) {
+    result_.reset();
+    running_ = false;
+    done_cv_.notify_all();
+    return;
+  }
+  running_ = true;
+  threads_.emplace_back(&PluginState::run, this, std::move(plugins), budget, generation_);
+}
+
+std::shared_ptr<const PluginResult> PluginState::result() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return result_;
+}
+
+bool PluginState::wait_until_done(std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return done_cv_.wait_for(lock, timeout, [this] { return !running_; });
+}
+
+void PluginState::run(std::vector<std::shared_ptr<const Plugin>> plugins,
+                      std::chrono::milliseconds budget, std::uint64_t generation) {
+  auto deadline = std::chrono::steady_clock::now() + budget;
+  auto merged = std::make_shared<PluginResult>();
+  for (const auto& plugin : plugins) {
+    if (!plugin) continue;
+    std::string name;
+    try {
+      name = std::string(plugin->name());
+      auto found = plugin->detect(deadline);
+      if (!found) {
+        logger_.log(LogLevel::kDebug, "plugin " + name + ": not detected");
+        continue;
+      }
+      if (found->aws.is_object()) {
+        for (auto& [key, value] : found->aws.items()) merged->aws[key] = value;
+      }
+      if (!found->origin.empty() && origin_rank(found->origin) >= origin_rank(merged->origin)) {
+        merged->origin = found->origin;
+      }
+    } catch (const std::exception& e) {
+      logger_.log(LogLevel::kWarn, "plugin " + name + " failed: " + e.what());
+    } catch (...) {
+      logger_.log(LogLevel::kWarn, "plugin " + name + " failed");
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (generation != generation_) return;  // superseded by a later configure
+  result_ = std::move(merged);
+  running_ = false;
+  done_cv_.notify_all();
+}
+
+}  // namespace detail
+}  // namespace xray

@@ -1,0 +1,57 @@
+// Internal: runs the configured plugins on a background thread and publishes what they found.
+//
+// Detection never blocks the caller: `start` returns at once. The emitter thread reads the result
+// when it serializes a document, so documents sent after detection finished carry plugin data.
+// Thread safety: thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "log/logger.hpp"
+#include "xray/plugin.hpp"
+
+namespace xray::detail {
+
+struct PluginResult {
+  std::string origin;
+  nlohmann::json aws = nlohmann::json::object();
+};
+
+class PluginState {
+ public:
+  explicit PluginState(Logger& logger) : logger_(logger) {}
+  ~PluginState();
+  PluginState(const PluginState&) = delete;
+  PluginState& operator=(const PluginState&) = delete;
+
+  // Starts detection with `plugins` (results are cached: a later start with the same plugins is a
+  // no-op). Returns at once.
+  void start(std::vector<std::shared_ptr<const Plugin>> plugins, std::chrono::milliseconds budget);
+  // The merged result, or null while detection runs (or when no plugin was configured).
+  std::shared_ptr<const PluginResult> result() const;
+  // For tests and the demo: waits until detection finished.
+  bool wait_until_done(std::chrono::milliseconds timeout) const;
+
+ private:
+  void run(std::vector<std::shared_ptr<const Plugin>> plugins, std::chrono::milliseconds budget,
+           std::uint64_t generation);
+
+  Logger& logger_;
+  mutable std::mutex mutex_;
+  mutable std::condition_variable done_cv_;
+  std::shared_ptr<const PluginResult> result_;   // guarded by mutex_
+  std::vector<std::shared_ptr<const Plugin>> plugins_;  // guarded: the set last started
+  std::uint64_t generation_ = 0;                 // guarded: bumped by each start
+  bool running_ = false;                         // guarded
+  std::vector<std::thread> threads_;             // guarded; joined by the destructor
+};
+
+}  // namespace xray::detail

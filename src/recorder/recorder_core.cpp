@@ -1,0 +1,359 @@
+#include "recorder/recorder_core.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "emitter/udp_emitter.hpp"
+#include "model/ids.hpp"
+#include "model/json_writer.hpp"
+#include "model/names.hpp"
+#include "xray/errors.hpp"
+
+namespace xray::detail {
+namespace {
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Whether `entity` and everything under it has ended; counts the subsegments of the subtree.
+bool complete_subtree(const Entity& entity, std::size_t& count) {
+  bool complete = entity.ended;
+  for (const auto& child : entity.children) {
+    ++count;
+    complete = complete_subtree(*child, count) && complete;
+  }
+  return complete;
+}
+
+void mark_handed_off(Entity& entity) {
+  entity.handed_off = true;
+  for (auto& child : entity.children) mark_handed_off(*child);
+}
+
+// Detaches every complete child subtree under `node` (spec §6.1); returns how many subsegments left.
+std::size_t stream_complete_children(Entity& node, std::vector<std::shared_ptr<Entity>>& out) {
+  std::size_t removed = 0;
+  auto keep = node.children.begin();
+  for (auto& child : node.children) {
+    std::size_t count = 1;
+    if (complete_subtree(*child, count)) {
+      mark_handed_off(*child);
+      out.push_back(std::move(child));
+      removed += count;
+    } else {
+      removed += stream_complete_children(*child, out);
+      *keep++ = std::move(child);
+    }
+  }
+  node.children.erase(keep, node.children.end());
+  return removed;
+}
+
+std::string clean_name(std::string_view name, Logger* logger) {
+  std::string clean = sanitize_name(name);
+  if (clean.empty()) {
+    if (logger) {
+      logger->log_limited(LogKind::kRejectedCall, LogLevel::kWarn,
+                          "entity name \"" + std::string(name) +
+                              "\" is empty after removing invalid characters; using \"unnamed\"");
+    }
+    clean = "unnamed";
+  }
+  return clean;
+}
+
+}  // namespace
+
+RecorderCore::RecorderCore()
+    : plugins_(logger_), clock_(std::make_shared<RealClock>()) {
+  auto udp = std::make_unique<UdpEmitter>(logger_, plugins_, Config{}.queue_capacity);
+  udp_emitter_ = udp.get();
+  emitter_ = std::move(udp);
+  applied_.sampling = true;
+  code_address_ = default_daemon_address();
+  // Defaults plus the environment; a default Config has nothing to reject.
+  (void)configure(applied_);
+}
+
+RecorderCore::~RecorderCore() { shutdown(std::chrono::milliseconds(0)); }
+
+void RecorderCore::set_emitter(std::unique_ptr<Emitter> emitter) noexcept {
+  std::lock_guard<std::mutex> lock(mutex_);
+  udp_emitter_ = dynamic_cast<UdpEmitter*>(emitter.get());
+  emitter_ = std::move(emitter);
+}
+
+std::shared_ptr<const Settings> RecorderCore::settings() const noexcept {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return settings_;
+}
+
+std::int64_t RecorderCore::now_us(const TimeAnchor& anchor) const noexcept {
+  return anchor.system_us + (clock_->steady_now_ns() - anchor.steady_ns) / 1000;
+}
+
+void RecorderCore::shutdown(std::chrono::milliseconds timeout) noexcept {
+  emitter_->shutdown(timeout);
+}
+
+ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv) noexcept {
+  ConfigResult result;
+  try {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto warn = [this](const std::string& line) { logger_.log(LogLevel::kWarn, line); };
+    // Log sink and level first, so that what follows is reported where the user wants it.
+    logger_.set_sink(config.log_sink);
+
+    Environment env = read_environment(warn, getenv);
+    logger_.set_level(env.log_level.value_or(config.log_level));
+
+    Config next = config;
+    if (settings_ != nullptr && config.service_name.empty()) {
+      result.errors.push_back("service_name: must not be empty; keeping \"" +
+                              applied_.service_name + "\"");
+      next.service_name = applied_.service_name;
+    }
+    if (config.daemon_address.empty()) {
+      code_address_ = default_daemon_address();
+    } else {
+      std::string error;
+      if (auto parsed = parse_daemon_address(config.daemon_address, &error)) {
+        code_address_ = *parsed;
+      } else {
+        result.errors.push_back("daemon_address \"" + config.daemon_address + "\": " + error);
+        next.daemon_address = applied_.daemon_address;
+      }
+    }
+    if (config.queue_capacity == 0) {
+      result.errors.push_back("queue_capacity: must be at least 1; keeping " +
+                              std::to_string(applied_.queue_capacity));
+      next.queue_capacity = applied_.queue_capacity;
+    }
+
+    auto settings = std::make_shared<Settings>();
+    settings->enabled = next.enabled && env.sdk_enabled.value_or(true);
+    settings->service_name = next.service_name;
+    settings->tracing_name = env.tracing_name.value_or("");
+    settings->service_version = next.service_version;
+    settings->context_missing = env.context_missing.value_or(next.context_missing);
+    settings->context_missing_callback = next.context_missing_callback;
+    if (next.sampling.enabled()) {
+      if (next.sampling.strategy()) {
+        settings->sampler = next.sampling.strategy();
+      } else {
+        // One default strategy per recorder, so its reservoir survives reconfiguration.
+        if (!default_sampler_) default_sampler_ = make_default_sampling();
+        settings->sampler = default_sampler_;
+      }
+    }
+    settings->noop_ids = env.noop_ids.value_or(true);
+    settings->collect_sql_queries = next.collect_sql_queries || env.collect_sql_queries.value_or(false);
+    settings->streaming_threshold = next.streaming_threshold;
+
+    if (udp_emitter_ != nullptr) {
+      udp_emitter_->set_address(env.daemon_address.value_or(code_address_));
+      udp_emitter_->set_queue_capacity(next.queue_capacity);
+    }
+    shutdown_timeout_ = next.shutdown_timeout;
+    applied_ = std::move(next);
+    settings_ = std::move(settings);
+    if (settings_->enabled) plugins_.start(applied_.plugins, applied_.plugin_budget);
+  } catch (const std::exception& e) {
+    result.errors.push_back(std::string("configure failed: ") + e.what());
+  }
+  for (const auto& error : result.errors) logger_.log(LogLevel::kError, "configure: " + error);
+  return result;
+}
+
+std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
+                                                    const TraceHeader& upstream,
+                                                    const SamplingRequest& request) noexcept {
+  try {
+    std::shared_ptr<const Settings> settings = this->settings();
+    if (!settings->enabled) return nullptr;
+
+    std::string_view chosen = !settings->tracing_name.empty() ? settings->tracing_name
+                              : !name.empty()                 ? name
+                                                              : settings->service_name;
+    std::string final_name = clean_name(chosen, &logger_);
+
+    bool adopted = TraceHeader::is_valid_root(upstream.root());
+    EntityId parent_id = 0;
+    if (adopted && TraceHeader::is_valid_parent(upstream.parent())) {
+      parent_id = parse_id(lowercase(upstream.parent()));
+    }
+
+    bool sampled = true;
+    std::string rule_name;
+    switch (upstream.sampled()) {
+      case TraceHeader::Sampled::kYes:
+        break;
+      case TraceHeader::Sampled::kNo:
+        sampled = false;
+        break;
+      default:
+        if (settings->sampler) {
+          SamplingRequest sampling_request = request;
+          sampling_request.service_name = final_name;
+          auto plugin_result = plugins_.result();
+          if (!sampling_request.service_type && plugin_result && !plugin_result->origin.empty()) {
+            sampling_request.service_type = plugin_result->origin;
+          }
+          SamplingDecision decision = settings->sampler->decide(sampling_request);
+          sampled = decision.sampled;
+          rule_name = std::move(decision.rule_name);
+        }
+    }
+
+    TimeAnchor anchor{clock_->system_now_us(), clock_->steady_now_ns()};
+    bool real_ids = sampled || !settings->noop_ids;
+    std::string trace_id = adopted    ? upstream.root()
+                           : real_ids ? new_trace_id(anchor.system_us / 1'000'000)
+                                      : std::string(kNoopTraceId);
+    auto tree = std::make_shared<EntityTree>(shared_from_this(), std::move(trace_id), sampled, anchor);
+    tree->settings = settings;
+    tree->extras = upstream.extras();
+    auto segment = std::make_shared<Entity>(tree, real_ids ? new_entity_id() : 0, parent_id, true);
+    if (sampled) {
+      segment->name = std::move(final_name);
+      segment->start_us = anchor.system_us;
+      segment->service_version = settings->service_version;
+      segment->sampling_rule_name = std::move(rule_name);
+    }
+    tree->root = segment;
+    tree->open = 1;
+    return segment;
+  } catch (...) {
+    return nullptr;  // out of memory: trace nothing rather than fail the request
+  }
+}
+
+std::shared_ptr<Entity> RecorderCore::begin_subsegment(std::string_view name,
+                                                       const std::shared_ptr<Entity>& parent) noexcept {
+  try {
+    const std::shared_ptr<EntityTree>& parent_tree = parent->tree;
+    const Settings& settings = *parent_tree->settings;
+    bool sampled = parent_tree->sampled;
+    EntityId id = sampled || !settings.noop_ids ? new_entity_id() : 0;
+    if (!sampled) {
+      // Carries ids and context only; never part of a document.
+      return std::make_shared<Entity>(parent_tree, id, parent->id, false);
+    }
+    RecorderCore* core = parent_tree->core.get();
+    std::string clean = clean_name(name, core ? &core->logger() : nullptr);
+    std::int64_t now = core ? core->now_us(parent_tree->anchor) : parent_tree->anchor.system_us;
+
+    std::shared_ptr<Entity> entity;
+    {
+      std::lock_guard<std::mutex> lock(parent_tree->mutex);
+      if (parent_tree->root && !parent->handed_off) {
+        entity = std::make_shared<Entity>(parent_tree, id, parent->id, false);
+        entity->name = std::move(clean);
+        entity->start_us = now;
+        parent->children.push_back(entity);
+        ++parent_tree->open;
+        ++parent_tree->subsegments;
+        return entity;
+      }
+    }
+    // The parent was already sent: this subsegment becomes its own tree, sent on its own as an
+    // independent subsegment of the same trace.
+    auto tree = std::make_shared<EntityTree>(parent_tree->core, parent_tree->trace_id, true,
+                                             parent_tree->anchor);
+    tree->settings = parent_tree->settings;
+    tree->extras = parent_tree->extras;
+    entity = std::make_shared<Entity>(tree, id, parent->id, false);
+    entity->name = std::move(clean);
+    entity->start_us = now;
+    tree->root = entity;
+    tree->open = 1;
+    return entity;
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void RecorderCore::context_missing(std::string_view operation) const {
+  std::shared_ptr<const Settings> settings = this->settings();
+  std::string what = "cannot " + std::string(operation) + ": no segment or subsegment is current";
+  switch (settings->context_missing) {
+    case ContextMissing::kRuntimeError:
+      throw ContextMissingError(what);
+    case ContextMissing::kIgnoreError:
+      return;
+    case ContextMissing::kLogError:
+      if (settings->context_missing_callback) {
+        try {
+          settings->context_missing_callback(what);
+        } catch (...) {
+          // A user callback must not take the request down.
+        }
+      } else {
+        const_cast<Logger&>(logger_).log_limited(LogKind::kContextMissing, LogLevel::kError, what);
+      }
+      return;
+  }
+}
+
+void end_entity(const std::shared_ptr<Entity>& entity) noexcept {
+  EntityTree& tree = *entity->tree;
+  RecorderCore* core = tree.core.get();
+  std::shared_ptr<Entity> complete;
+  std::vector<std::shared_ptr<Entity>> streamed;
+  {
+    std::lock_guard<std::mutex> lock(tree.mutex);
+    if (entity->ended) return;
+    entity->ended = true;
+    if (!tree.sampled) {
+      // Unsampled trees only ever count their root; dropping it breaks the tree <-> root cycle.
+      if (tree.root == entity) tree.root.reset();
+      return;
+    }
+    entity->end_us = core ? core->now_us(tree.anchor) : entity->start_us;
+    --tree.open;
+    if (tree.open == 0 && tree.root) {
+      complete = std::move(tree.root);
+    } else if (!entity->is_segment && tree.root &&
+               tree.subsegments > tree.settings->streaming_threshold) {
+      try {
+        tree.subsegments -= stream_complete_children(*tree.root, streamed);
+      } catch (...) {
+        // Out of memory while streaming: the subtrees stay embedded and go out with the segment.
+      }
+    }
+  }
+  if (core == nullptr) return;
+  for (auto& subtree : streamed) core->emitter().submit(std::move(subtree));
+  core->count_streamed(streamed.size());
+  if (complete) core->emitter().submit(std::move(complete));
+}
+
+TraceHeader outbound_header(const Entity& entity) noexcept {
+  const EntityTree& tree = *entity.tree;
+  TraceHeader header;
+  header.set_root(tree.trace_id);
+  if (entity.id != 0) header.set_parent(format_id(entity.id));
+  header.set_sampled(tree.sampled ? TraceHeader::Sampled::kYes : TraceHeader::Sampled::kNo);
+  for (const auto& [key, value] : tree.extras) header.add_extra(key, value);
+  return header;
+}
+
+}  // namespace xray::detail
+
+namespace xray::detail {
+
+Stats RecorderCore::stats() const noexcept {
+  Stats stats = emitter_->stats();
+  stats.streamed += streamed_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+std::chrono::milliseconds RecorderCore::shutdown_timeout() const noexcept {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return shutdown_timeout_;
+}
+
+}  // namespace xray::detail

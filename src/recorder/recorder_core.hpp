@@ -1,0 +1,88 @@
+// Internal: the state behind xray::Recorder, shared by every entity tree it created.
+//
+// Owns the logger, the emitter, the plugin results and the current settings snapshot. Entity trees
+// keep the core alive, so a tree that completes after its Recorder is gone still reaches a shut-down
+// emitter (which counts it as dropped) rather than freed memory.
+// Thread safety: thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "emitter/daemon_address.hpp"
+#include "emitter/emitter.hpp"
+#include "log/logger.hpp"
+#include "model/clock.hpp"
+#include "model/entity.hpp"
+#include "recorder/environment.hpp"
+#include "recorder/plugin_state.hpp"
+#include "recorder/settings.hpp"
+#include "xray/config.hpp"
+#include "xray/recorder.hpp"
+
+namespace xray::detail {
+
+class UdpEmitter;
+
+class RecorderCore : public std::enable_shared_from_this<RecorderCore> {
+ public:
+  RecorderCore();
+  ~RecorderCore();
+
+  ConfigResult configure(const Config& config, const GetEnv& getenv = nullptr) noexcept;
+  std::shared_ptr<const Settings> settings() const noexcept;
+
+  // Null when the SDK is disabled. The segment is not yet pushed on the context stack.
+  std::shared_ptr<Entity> begin_segment(std::string_view name, const TraceHeader& upstream,
+                                        const SamplingRequest& request) noexcept;
+  // A subsegment under `parent` (of any recorder's tree: it joins that tree).
+  static std::shared_ptr<Entity> begin_subsegment(std::string_view name,
+                                                  const std::shared_ptr<Entity>& parent) noexcept;
+  // Applies the context-missing strategy for `operation`; throws only under kRuntimeError.
+  void context_missing(std::string_view operation) const;
+
+  Logger& logger() noexcept { return logger_; }
+  Emitter& emitter() noexcept { return *emitter_; }
+  PluginState& plugins() noexcept { return plugins_; }
+  const Clock& clock() const noexcept { return *clock_; }
+  std::int64_t now_us(const TimeAnchor& anchor) const noexcept;
+
+  void shutdown(std::chrono::milliseconds timeout) noexcept;
+  std::chrono::milliseconds shutdown_timeout() const noexcept;
+
+  void count_streamed(std::size_t n) noexcept { streamed_.fetch_add(n, std::memory_order_relaxed); }
+  Stats stats() const noexcept;
+
+  // Tests only: replace the clock or the emitter.
+  void set_clock(std::shared_ptr<const Clock> clock) noexcept { clock_ = std::move(clock); }
+  void set_emitter(std::unique_ptr<Emitter> emitter) noexcept;
+
+ private:
+  Logger logger_;
+  PluginState plugins_;
+  std::shared_ptr<const Clock> clock_;
+  std::unique_ptr<Emitter> emitter_;
+  UdpEmitter* udp_emitter_ = nullptr;  // emitter_ when it is the UDP one
+
+  mutable std::mutex mutex_;  // serialises configure(); guards settings_ and the fields below
+  std::shared_ptr<const Settings> settings_;
+  Config applied_;  // the last valid programmatic values
+  DaemonAddress code_address_;
+  std::chrono::milliseconds shutdown_timeout_{1000};
+  std::shared_ptr<SamplingStrategy> default_sampler_;  // guarded; kept across configure()
+  std::atomic<std::uint64_t> streamed_{0};
+};
+
+// Ends `entity`: sets its end time and, when its tree is complete, hands the tree to the emitter
+// (sampled) or releases it. Idempotent.
+void end_entity(const std::shared_ptr<Entity>& entity) noexcept;
+
+struct RecorderAccess {
+  static RecorderCore& core(Recorder& recorder) noexcept { return *recorder.core_; }
+};
+
+}  // namespace xray::detail
