@@ -1,10 +1,9 @@
 // local_daemon: a stand-in for the AWS X-Ray daemon, for running the examples without AWS.
 //
-// It listens on UDP where the daemon would (127.0.0.1:2000 by default), accepts the datagrams the
-// daemon accepts (a `{"format":"json","version":1}` header line, then one JSON document) and, instead
-// of forwarding them to X-Ray, prints each document as an indented tree on stdout. Datagrams the
-// real daemon would reject get a one-line warning on stderr. It does not use the SDK, so it also
-// shows what the SDK really put on the wire.
+// It listens on UDP where the daemon would (127.0.0.1:2000 by default), accepts what the daemon
+// accepts (a `{"format":"json","version":1}` line, then one JSON document) and, instead of sending
+// it to X-Ray, prints each document as a tree on stdout; datagrams the daemon would reject get a
+// one-line warning on stderr. It does not use the SDK, so it shows what really reached the wire.
 //
 //   local_daemon [--address host:port | --port N] [--once N] [--timeout SECONDS] [--json]
 //
@@ -22,10 +21,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -38,8 +36,8 @@ void on_signal(int) { g_stop = 1; }
 struct Options {
   std::string host = "127.0.0.1";
   std::string port = "2000";
-  long once = 0;         // exit after this many datagrams; 0 = never
-  double timeout = 0;    // exit after this many idle seconds; 0 = never
+  long once = 0;       // exit after this many datagrams; 0 = never
+  double timeout = 0;  // exit after this many idle seconds; 0 = never
   bool print_json = false;
 };
 
@@ -127,21 +125,18 @@ std::string details(const json& entity, bool top_level) {
     }
     add("{" + list + "}");
   }
-  for (const char* flag : {"error", "throttle", "fault"}) {
-    if (entity.value(flag, false)) {
-      std::string marker = flag;
-      for (char& c : marker) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      add(marker);
-    }
-  }
+  if (entity.value("error", false)) add("ERROR");
+  if (entity.value("throttle", false)) add("THROTTLE");
+  if (entity.value("fault", false)) add("FAULT");
   if (entity.contains("cause")) {
     const json& cause = entity["cause"];
     if (cause.is_string()) {
       add("cause=" + cause.get<std::string>());  // an exception recorded on another entity
-    } else if (cause.is_object() && cause.contains("exceptions") && cause["exceptions"].is_array() &&
-               !cause["exceptions"].empty()) {
+    } else if (cause.is_object() && cause.contains("exceptions") &&
+               cause["exceptions"].is_array() && !cause["exceptions"].empty()) {
       const json& first = cause["exceptions"][0];
-      add(text(first.value("type", json("exception"))) + ": " + text(first.value("message", json(""))));
+      add(text(first.value("type", json("exception"))) + ": " +
+          text(first.value("message", json(""))));
     }
   }
   if (top_level && entity.value("type", "") == "subsegment") {
@@ -157,7 +152,7 @@ void print_children(std::ostream& out, const json& entity, const std::string& pr
     const bool last = i + 1 == children.size();
     const json& child = children[i];
     out << prefix << (last ? "└─ " : "├─ ") << text(child.value("name", json("?")))
-              << details(child, false) << "\n";
+        << details(child, false) << "\n";
     print_children(out, child, prefix + (last ? "   " : "│  "));
   }
 }
@@ -165,8 +160,8 @@ void print_children(std::ostream& out, const json& entity, const std::string& pr
 void print_document(std::ostream& out, const json& document) {
   const bool independent = document.value("type", "") == "subsegment";
   out << (independent ? "subsegment " : "segment ") << text(document.value("name", json("?")))
-            << "  [" << text(document.value("trace_id", json("no trace_id"))) << "]"
-            << details(document, true) << "\n";
+      << "  [" << text(document.value("trace_id", json("no trace_id"))) << "]"
+      << details(document, true) << "\n";
   print_children(out, document, "");
 }
 
@@ -176,7 +171,8 @@ std::string peer_name(const sockaddr_storage& peer, socklen_t length) {
                     sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
     return "?";
   }
-  return std::string(host) + ":" + port;
+  return peer.ss_family == AF_INET6 ? "[" + std::string(host) + "]:" + port
+                                    : std::string(host) + ":" + port;
 }
 
 // The checks the real daemon makes (pkg/util/util.go, pkg/tracesegment): a header line whose
@@ -209,7 +205,8 @@ int main(int argc, char** argv) {
   hints.ai_socktype = SOCK_DGRAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* resolved = nullptr;
-  if (int rc = ::getaddrinfo(options.host.c_str(), options.port.c_str(), &hints, &resolved); rc != 0) {
+  if (int rc = ::getaddrinfo(options.host.c_str(), options.port.c_str(), &hints, &resolved);
+      rc != 0) {
     std::cerr << "local_daemon: cannot resolve " << options.host << ":" << options.port << ": "
               << ::gai_strerror(rc) << "\n";
     return 1;
@@ -229,7 +226,7 @@ int main(int argc, char** argv) {
   // On stderr, so stdout carries only documents; says the real port when --port 0 was asked.
   std::cerr << "local_daemon: listening on udp " << peer_name(local, local_length) << std::endl;
 
-  struct sigaction action{};
+  struct sigaction action {};
   action.sa_handler = on_signal;  // no SA_RESTART: poll() returns EINTR at once
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGTERM, &action, nullptr);

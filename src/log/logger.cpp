@@ -67,10 +67,11 @@ void Logger::log_limited(LogKind kind, LogLevel level, std::string_view message)
   if (!enabled(level)) return;
   Limiter& limiter = limiters_[static_cast<std::size_t>(kind)];
   std::int64_t now = steady_ns();
-  std::int64_t next = limiter.next_allowed_ns.load(std::memory_order_relaxed);
-  if (now < next || !limiter.next_allowed_ns.compare_exchange_strong(
-                        next, now + interval_ns_.load(std::memory_order_relaxed),
-                        std::memory_order_relaxed)) {
+  std::int64_t last = limiter.last_logged_ns.load(std::memory_order_relaxed);
+  bool due = last == Limiter::kNever ||
+             now - last >= interval_ns_.load(std::memory_order_relaxed);
+  if (!due ||
+      !limiter.last_logged_ns.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
     limiter.suppressed.fetch_add(1, std::memory_order_relaxed);
     return;
   }

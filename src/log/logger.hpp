@@ -52,7 +52,10 @@ class Logger {
 
  private:
   struct Limiter {
-    std::atomic<std::int64_t> next_allowed_ns{0};
+    // steady_clock time of the last delivered line; kNever before the first. Compared with the
+    // interval current at each call, so a changed interval takes effect immediately.
+    static constexpr std::int64_t kNever = INT64_MIN;
+    std::atomic<std::int64_t> last_logged_ns{kNever};
     std::atomic<std::uint64_t> suppressed{0};
   };
 

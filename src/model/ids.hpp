@@ -5,6 +5,7 @@
 // ids. Thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 

@@ -9,7 +9,7 @@ namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-constexpr int kTrackedDepth = 64;                         // bits in has_element_
+constexpr int kTrackedDepth = 64;                          // bits in has_element_
 
 // Bytes that can be copied into a JSON string unchanged, one at a time.
 constexpr bool is_plain_ascii(unsigned char c) noexcept {
@@ -20,12 +20,23 @@ constexpr bool is_continuation(unsigned char c) noexcept { return (c & 0xC0) == 
 
 void append_control(std::string& out, unsigned char c) {
   switch (c) {
-    case '\b': out += "\\b"; return;
-    case '\f': out += "\\f"; return;
-    case '\n': out += "\\n"; return;
-    case '\r': out += "\\r"; return;
-    case '\t': out += "\\t"; return;
-    default: break;
+    case '\b':
+      out += "\\b";
+      return;
+    case '\f':
+      out += "\\f";
+      return;
+    case '\n':
+      out += "\\n";
+      return;
+    case '\r':
+      out += "\\r";
+      return;
+    case '\t':
+      out += "\\t";
+      return;
+    default:
+      break;
   }
   const char escape[6] = {'\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 0xF]};
   out.append(escape, sizeof escape);

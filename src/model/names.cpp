@@ -12,8 +12,18 @@ constexpr bool is_ascii_alnum(unsigned char c) noexcept {
 constexpr bool is_name_ascii(unsigned char c) noexcept {
   if (is_ascii_alnum(c) || c == ' ' || c == '\t') return true;
   switch (c) {
-    case '_': case '.': case ':': case '/': case '%': case '&': case '#':
-    case '=': case '+': case '\\': case '-': case '@':
+    case '_':
+    case '.':
+    case ':':
+    case '/':
+    case '%':
+    case '&':
+    case '#':
+    case '=':
+    case '+':
+    case '\\':
+    case '-':
+    case '@':
       return true;
     default:
       return false;
@@ -140,6 +150,47 @@ void append_without_passwords(std::string& out, std::string_view region, bool ur
   }
 }
 
+
+// libpq's keyword/value form: `host=db user=app password='se cret'`, pairs separated by whitespace,
+// optional spaces around '=', single-quoted values with backslash escapes. Returns false (and
+// appends nothing) when `text` is not in that form.
+bool append_keyword_value_without_passwords(std::string& out, std::string_view text) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  std::string result;
+  std::size_t i = 0;
+  auto skip_spaces = [&] {
+    while (i < text.size() && is_space(text[i])) ++i;
+  };
+  skip_spaces();
+  while (i < text.size()) {
+    std::size_t key_begin = i;
+    while (i < text.size() && text[i] != '=' && !is_space(text[i])) ++i;
+    std::string_view key = text.substr(key_begin, i - key_begin);
+    skip_spaces();
+    if (key.empty() || i >= text.size() || text[i] != '=') return false;
+    ++i;
+    skip_spaces();
+    std::size_t value_begin = i;
+    if (i < text.size() && text[i] == '\'') {
+      for (++i; i < text.size() && text[i] != '\''; ++i) {
+        if (text[i] == '\\') ++i;
+      }
+      if (i >= text.size()) return false;
+      ++i;
+    } else {
+      while (i < text.size() && !is_space(text[i])) ++i;
+    }
+    std::string pair = std::string(key) + "=" + std::string(text.substr(value_begin, i - value_begin));
+    if (!is_password_pair(pair)) {
+      if (!result.empty()) result += ' ';
+      result += pair;
+    }
+    skip_spaces();
+  }
+  out += result;
+  return true;
+}
+
 }  // namespace
 
 std::string sanitize_name(std::string_view name) {
@@ -178,6 +229,10 @@ std::string strip_password(std::string_view text) {
   out.reserve(text.size());
   const std::size_t scheme_end = text.find("://");
   if (scheme_end == std::string_view::npos) {
+    if (text.find(';') == std::string_view::npos &&
+        append_keyword_value_without_passwords(out, text)) {
+      return out;
+    }
     append_without_passwords(out, text, false);
     return out;
   }

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "model/json_writer.hpp"
-#include "model/names.hpp"
 #include "xray/version.hpp"
 
 namespace xray::detail {
@@ -123,11 +122,9 @@ void write_sql(JsonWriter& w, const SqlInfo& sql) {
   }
   w.key("sql");
   w.begin_object();
-  // Stripped here as well as where recorded: a leaked password must be impossible by construction.
-  if (!sql.connection_string.empty()) {
-    write_if_not_empty(w, "connection_string", strip_password(sql.connection_string));
-  }
-  if (!sql.url.empty()) write_if_not_empty(w, "url", strip_password(sql.url));
+  // Passwords were removed when the fields were recorded (EntityScope).
+  write_if_not_empty(w, "connection_string", sql.connection_string);
+  write_if_not_empty(w, "url", sql.url);
   write_if_not_empty(w, "sanitized_query", sql.sanitized_query);
   write_if_not_empty(w, "database_type", sql.database_type);
   write_if_not_empty(w, "database_version", sql.database_version);

@@ -12,7 +12,9 @@ namespace xray::detail {
 
 class Reservoir {
  public:
-  explicit Reservoir(std::uint32_t fixed_target) noexcept : fixed_target_(fixed_target) {}
+  // Targets above 2^24 - 1 per second are clamped: the count shares the atomic with the second.
+  explicit Reservoir(std::uint32_t fixed_target) noexcept
+      : fixed_target_(fixed_target < kMaxTarget ? fixed_target : kMaxTarget) {}
 
   // Takes one from the reservoir for second `now_seconds`; false when this second's target is spent.
   bool take(std::int64_t now_seconds) noexcept {
@@ -32,6 +34,7 @@ class Reservoir {
  private:
   static constexpr int kSecondBits = 40;  // epoch seconds fit in 40 bits until year 36812
   static constexpr std::uint64_t kSecondMask = (std::uint64_t{1} << kSecondBits) - 1;
+  static constexpr std::uint32_t kMaxTarget = (std::uint32_t{1} << (64 - kSecondBits)) - 1;
 
   const std::uint32_t fixed_target_;
   std::atomic<std::uint64_t> state_{0};  // (taken << 40) | second

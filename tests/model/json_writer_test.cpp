@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <random>
 #include <string>
@@ -52,9 +53,8 @@ TEST(JsonWriterTest, WritesNestedContainersWithCommas) {
   w.key("g");
   w.unsigned_integer(std::numeric_limits<std::uint64_t>::max());
   w.end_object();
-  EXPECT_EQ(out,
-            R"({"a":1,"b":[-2,{},[],"x"],"c":{"d":true,"e":false,"f":null},)"
-            R"("g":18446744073709551615})");
+  EXPECT_EQ(out, R"({"a":1,"b":[-2,{},[],"x"],"c":{"d":true,"e":false,"f":null},)"
+                 R"("g":18446744073709551615})");
   EXPECT_TRUE(nlohmann::json::accept(out));
 }
 
@@ -118,11 +118,21 @@ TEST(JsonWriterTest, EscapesEveryControlCharacter) {
     const std::string raw(1, static_cast<char>(c));
     std::string expected;
     switch (c) {
-      case '\b': expected = "\\b"; break;
-      case '\f': expected = "\\f"; break;
-      case '\n': expected = "\\n"; break;
-      case '\r': expected = "\\r"; break;
-      case '\t': expected = "\\t"; break;
+      case '\b':
+        expected = "\\b";
+        break;
+      case '\f':
+        expected = "\\f";
+        break;
+      case '\n':
+        expected = "\\n";
+        break;
+      case '\r':
+        expected = "\\r";
+        break;
+      case '\t':
+        expected = "\\t";
+        break;
       default: {
         char buffer[8];
         std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
@@ -141,11 +151,12 @@ TEST(JsonWriterTest, CopiesPrintableAsciiAndDelete) {
 }
 
 TEST(JsonWriterTest, CopiesValidMultiByteUtf8) {
-  const std::string two = "caf\xC3\xA9";                  // é
-  const std::string three = "\xE2\x82\xAC 100";           // €
-  const std::string four = "\xF0\x9F\x98\x80!";           // U+1F600
-  const std::string edges = "\xC2\x80\xDF\xBF\xE0\xA0\x80\xED\x9F\xBF\xEE\x80\x80"
-                            "\xEF\xBF\xBF\xF0\x90\x80\x80\xF4\x8F\xBF\xBF";
+  const std::string two = "caf\xC3\xA9";         // é
+  const std::string three = "\xE2\x82\xAC 100";  // €
+  const std::string four = "\xF0\x9F\x98\x80!";  // U+1F600
+  const std::string edges =
+      "\xC2\x80\xDF\xBF\xE0\xA0\x80\xED\x9F\xBF\xEE\x80\x80"
+      "\xEF\xBF\xBF\xF0\x90\x80\x80\xF4\x8F\xBF\xBF";
   for (const std::string& raw : {two, three, four, edges}) {
     EXPECT_EQ(written(raw), "\"" + raw + "\"");
     EXPECT_EQ(round_trip(raw), raw);
@@ -158,25 +169,25 @@ TEST(JsonWriterTest, ReplacesInvalidUtf8) {
     std::string expected;
   };
   const Case cases[] = {
-      {"a\x80z", "a" + kFffd + "z"},                           // lone continuation
-      {"\xBF\xBF", kFffd + kFffd},                             // two lone continuations
-      {"\xC0\x80", kFffd + kFffd},                             // overlong NUL
-      {"\xC1\xBF", kFffd + kFffd},                             // overlong 2-byte
-      {"\xE0\x80\x80", kFffd + kFffd + kFffd},                 // overlong 3-byte
-      {"\xF0\x80\x80\x80", kFffd + kFffd + kFffd + kFffd},     // overlong 4-byte
-      {"\xED\xA0\x80", kFffd + kFffd + kFffd},                 // high surrogate D800
-      {"\xED\xBF\xBF", kFffd + kFffd + kFffd},                 // low surrogate DFFF
-      {"\xF4\x90\x80\x80", kFffd + kFffd + kFffd + kFffd},     // U+110000
-      {"\xF5\x80\x80\x80", kFffd + kFffd + kFffd + kFffd},     // F5 lead
-      {"\xFF", kFffd},                                         // FF
-      {"\xFE\xFF", kFffd + kFffd},                             // FE FF
-      {"ab\xC3", "ab" + kFffd},                                // truncated 2-byte at end
-      {"ab\xE2\x82", "ab" + kFffd},                            // truncated 3-byte at end
-      {"ab\xF0\x9F\x98", "ab" + kFffd},                        // truncated 4-byte at end
-      {"\xE2\x82x", kFffd + "x"},                              // truncated 3-byte mid-string
-      {"\xF0\x9F\x98\"", kFffd + "\""},                        // truncated before a quote
-      {"\xC3\n", kFffd + "\n"},                                // truncated before a control
-      {"\xC3\xC3\xA9", kFffd + "\xC3\xA9"},                    // bad lead, then valid
+      {"a\x80z", "a" + kFffd + "z"},                        // lone continuation
+      {"\xBF\xBF", kFffd + kFffd},                          // two lone continuations
+      {"\xC0\x80", kFffd + kFffd},                          // overlong NUL
+      {"\xC1\xBF", kFffd + kFffd},                          // overlong 2-byte
+      {"\xE0\x80\x80", kFffd + kFffd + kFffd},              // overlong 3-byte
+      {"\xF0\x80\x80\x80", kFffd + kFffd + kFffd + kFffd},  // overlong 4-byte
+      {"\xED\xA0\x80", kFffd + kFffd + kFffd},              // high surrogate D800
+      {"\xED\xBF\xBF", kFffd + kFffd + kFffd},              // low surrogate DFFF
+      {"\xF4\x90\x80\x80", kFffd + kFffd + kFffd + kFffd},  // U+110000
+      {"\xF5\x80\x80\x80", kFffd + kFffd + kFffd + kFffd},  // F5 lead
+      {"\xFF", kFffd},                                      // FF
+      {"\xFE\xFF", kFffd + kFffd},                          // FE FF
+      {"ab\xC3", "ab" + kFffd},                             // truncated 2-byte at end
+      {"ab\xE2\x82", "ab" + kFffd},                         // truncated 3-byte at end
+      {"ab\xF0\x9F\x98", "ab" + kFffd},                     // truncated 4-byte at end
+      {"\xE2\x82x", kFffd + "x"},                           // truncated 3-byte mid-string
+      {"\xF0\x9F\x98\"", kFffd + "\""},                     // truncated before a quote
+      {"\xC3\n", kFffd + "\n"},                             // truncated before a control
+      {"\xC3\xC3\xA9", kFffd + "\xC3\xA9"},                 // bad lead, then valid
   };
   for (const Case& c : cases) {
     const std::string out = written(c.raw);
@@ -204,9 +215,10 @@ TEST(JsonWriterTest, RandomBytesAlwaysProduceValidJson) {
     ASSERT_EQ(parsed.size(), 1u);
     // nlohmann also replaces each maximal ill-formed subsequence with one U+FFFD: an independent
     // reference for the same policy.
-    const std::string reference = nlohmann::json::parse(nlohmann::json(raw).dump(
-        -1, ' ', false, nlohmann::json::error_handler_t::replace))
-                                      .get<std::string>();
+    const std::string reference =
+        nlohmann::json::parse(
+            nlohmann::json(raw).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+            .get<std::string>();
     EXPECT_EQ(parsed.begin().key(), reference) << "iteration " << i;
     EXPECT_EQ(parsed.begin().value().get<std::string>(), reference) << "iteration " << i;
   }
@@ -282,8 +294,7 @@ TEST(JsonWriterTest, WritesEpochSecondsWithSixDigits) {
   EXPECT_EQ(epoch(-1500000), "-1.500000");
   EXPECT_EQ(epoch(std::numeric_limits<std::int64_t>::min()), "-9223372036854.775808");
   EXPECT_EQ(epoch(std::numeric_limits<std::int64_t>::max()), "9223372036854.775807");
-  EXPECT_DOUBLE_EQ(nlohmann::json::parse(epoch(1480615200010123)).get<double>(),
-                   1480615200.010123);
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(epoch(1480615200010123)).get<double>(), 1480615200.010123);
 }
 
 TEST(JsonWriterTest, WritesIdsAsSixteenLowercaseHexDigits) {
@@ -333,8 +344,8 @@ TEST(JsonWriterTest, FormatsAndParsesIds) {
   EXPECT_EQ(parse_id("0000000000000001"), 1u);
   EXPECT_EQ(parse_id("ffffffffffffffff"), 0xFFFFFFFFFFFFFFFFULL);
   EXPECT_EQ(parse_id(""), 0u);
-  EXPECT_EQ(parse_id("53995c3f42cd8ad"), 0u);     // 15 digits
-  EXPECT_EQ(parse_id("53995c3f42cd8ad80"), 0u);   // 17 digits
+  EXPECT_EQ(parse_id("53995c3f42cd8ad"), 0u);    // 15 digits
+  EXPECT_EQ(parse_id("53995c3f42cd8ad80"), 0u);  // 17 digits
   EXPECT_EQ(parse_id("53995c3f42cd8adg"), 0u);
   EXPECT_EQ(parse_id("+3995c3f42cd8ad8"), 0u);
   EXPECT_EQ(parse_id(" 3995c3f42cd8ad8"), 0u);

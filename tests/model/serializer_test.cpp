@@ -1,7 +1,6 @@
 #include "model/serializer.hpp"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <limits>
@@ -41,7 +40,9 @@ class SerializerTest : public ::testing::Test {
     return nlohmann::json::parse(out);
   }
 
-  nlohmann::json serialize(const Entity& root) { return serialize(root, DocumentContext{kTraceId}); }
+  nlohmann::json serialize(const Entity& root) {
+    return serialize(root, DocumentContext{kTraceId});
+  }
 
   std::shared_ptr<EntityTree> tree_ =
       std::make_shared<EntityTree>(nullptr, kTraceId, true, TimeAnchor{});
@@ -65,11 +66,11 @@ TEST_F(SerializerTest, WritesFieldsInFixedOrderWithExactTimes) {
   auto segment = make_segment(0x70de5b6f19ff9a0aULL, 0x53995c3f42cd8ad8ULL);
   std::string out;
   write_document(out, *segment, DocumentContext{kTraceId});
-  EXPECT_EQ(out.rfind(
-                R"({"name":"checkout","id":"70de5b6f19ff9a0a","trace_id":")" + std::string(kTraceId) +
-                    R"(","parent_id":"53995c3f42cd8ad8","start_time":1478293361.271000,)"
-                    R"("end_time":1478293361.449123,)",
-                0),
+  EXPECT_EQ(out.rfind(R"({"name":"checkout","id":"70de5b6f19ff9a0a","trace_id":")" +
+                          std::string(kTraceId) +
+                          R"(","parent_id":"53995c3f42cd8ad8","start_time":1478293361.271000,)"
+                          R"("end_time":1478293361.449123,)",
+                      0),
             0u)
       << out;
 }
@@ -81,8 +82,8 @@ TEST_F(SerializerTest, SegmentWithEveryField) {
   s->origin = "AWS::ECS::Container";
   s->service_version = "2.3.1";
   s->sampling_rule_name = "base-scorekeep";
-  s->http = HttpData{HttpRequestInfo{"POST", "https://shop.example.com/api/checkout",
-                                     "curl/7.88.1", "203.0.113.7", true, false},
+  s->http = HttpData{HttpRequestInfo{"POST", "https://shop.example.com/api/checkout", "curl/7.88.1",
+                                     "203.0.113.7", true, false},
                      200, 861};
   s->aws = {{"account_id", "111122223333"}};
   s->error = true;
@@ -128,16 +129,17 @@ TEST_F(SerializerTest, SegmentWithEveryField) {
   EXPECT_EQ(doc["user"], "user-42");
   EXPECT_EQ(doc["resource_arn"], "arn:aws:ecs:us-west-2:111122223333:service/checkout");
   EXPECT_EQ(doc["origin"], "AWS::ECS::Container");  // the entity's origin wins
-  EXPECT_EQ(doc["service"], (nlohmann::json{{"version", "2.3.1"},
-                                            {"runtime", "C++"},
-                                            {"runtime_version", "C++17"}}));
-  EXPECT_EQ(doc["http"], (nlohmann::json{{"request",
-                                          {{"method", "POST"},
-                                           {"url", "https://shop.example.com/api/checkout"},
-                                           {"user_agent", "curl/7.88.1"},
-                                           {"client_ip", "203.0.113.7"},
-                                           {"x_forwarded_for", true}}},
-                                         {"response", {{"status", 200}, {"content_length", 861}}}}));
+  EXPECT_EQ(
+      doc["service"],
+      (nlohmann::json{{"version", "2.3.1"}, {"runtime", "C++"}, {"runtime_version", "C++17"}}));
+  EXPECT_EQ(doc["http"],
+            (nlohmann::json{{"request",
+                             {{"method", "POST"},
+                              {"url", "https://shop.example.com/api/checkout"},
+                              {"user_agent", "curl/7.88.1"},
+                              {"client_ip", "203.0.113.7"},
+                              {"x_forwarded_for", true}}},
+                            {"response", {{"status", 200}, {"content_length", 861}}}}));
   EXPECT_EQ(doc["aws"], (nlohmann::json{{"account_id", "111122223333"},
                                         {"ec2", {{"instance_id", "i-0a1b2c3d4e5f67890"}}},
                                         {"ecs", {{"container", "ip-10-0-2-100"}}},
@@ -217,11 +219,12 @@ TEST_F(SerializerTest, InProgressReplacesEndTime) {
 
 TEST_F(SerializerTest, AbsentFieldsAndFalseFlagsAreOmitted) {
   auto s = make_segment();
-  s->http = HttpData{};                         // nothing recorded
-  s->http->request = HttpRequestInfo{};         // all empty
+  s->http = HttpData{};                  // nothing recorded
+  s->http->request = HttpRequestInfo{};  // all empty
   s->aws = nlohmann::json::object();
   s->metadata = {{"default", {}}};
-  s->sql = SqlInfo{};  // segments never carry sql
+  s->sql = SqlInfo{};
+  s->sql->database_type = "MySQL";  // sql is a subsegment field
   const nlohmann::json doc = serialize(*s);
   for (const char* key : {"parent_id", "type", "in_progress", "namespace", "user", "resource_arn",
                           "origin", "http", "sql", "error", "throttle", "fault", "cause",
@@ -250,11 +253,11 @@ TEST_F(SerializerTest, HttpWithOnlyAResponseOrOnlyARequest) {
   s->http = HttpData{};
   s->http->request = HttpRequestInfo{"GET", "https://api.example.com/health", "", "", false, true};
   doc = serialize(*s);
-  EXPECT_EQ(doc["http"],
-            (nlohmann::json{{"request",
-                             {{"method", "GET"},
-                              {"url", "https://api.example.com/health"},
-                              {"traced", true}}}}));
+  EXPECT_EQ(
+      doc["http"],
+      (nlohmann::json{
+          {"request",
+           {{"method", "GET"}, {"url", "https://api.example.com/health"}, {"traced", true}}}}));
 }
 
 TEST_F(SerializerTest, IndependentSubsegmentCarriesTypeTraceIdAndParentId) {
@@ -265,16 +268,12 @@ TEST_F(SerializerTest, IndependentSubsegmentCarriesTypeTraceIdAndParentId) {
   sub->service_version = "ignored";
   const std::string plugin_origin = "AWS::EC2::Instance";
   const nlohmann::json plugin_aws = {{"ec2", {{"instance_id", "i-1"}}}};
-  const nlohmann::json doc = serialize(*sub, DocumentContext{kTraceId, &plugin_origin, &plugin_aws});
+  const nlohmann::json doc =
+      serialize(*sub, DocumentContext{kTraceId, &plugin_origin, &plugin_aws});
   const nlohmann::json expected = {
-      {"name", "api.example.com"},
-      {"id", "53995c3f42cd8ad8"},
-      {"trace_id", kTraceId},
-      {"parent_id", "defdfd9912dc5a56"},
-      {"type", "subsegment"},
-      {"start_time", 1478293361.3},
-      {"end_time", 1478293361.351},
-      {"namespace", "remote"},
+      {"name", "api.example.com"},       {"id", "53995c3f42cd8ad8"}, {"trace_id", kTraceId},
+      {"parent_id", "defdfd9912dc5a56"}, {"type", "subsegment"},     {"start_time", 1478293361.3},
+      {"end_time", 1478293361.351},      {"namespace", "remote"},
   };
   EXPECT_EQ(doc, expected);
 }
@@ -291,7 +290,8 @@ TEST_F(SerializerTest, EmbeddedSubsegmentsOmitTypeTraceIdAndParentId) {
   a->children = {a1};
   s->children = {a};
   const nlohmann::json doc = serialize(*s);
-  for (const nlohmann::json* sub : {&doc["subsegments"][0], &doc["subsegments"][0]["subsegments"][0]}) {
+  for (const nlohmann::json* sub :
+       {&doc["subsegments"][0], &doc["subsegments"][0]["subsegments"][0]}) {
     EXPECT_FALSE(sub->contains("type"));
     EXPECT_FALSE(sub->contains("trace_id"));
     EXPECT_FALSE(sub->contains("parent_id"));
@@ -348,8 +348,8 @@ TEST_F(SerializerTest, SubsegmentFields) {
   auto sub = make_subsegment(0x1c9b2f0e7a3d4b55ULL, 0x70de5b6f19ff9a0aULL, "db");
   sub->namespace_ = "remote";
   sub->aws = {{"operation", "UpdateItem"}, {"retries", 0}};
-  sub->sql = SqlInfo{"Server=db;Password=secret;Database=x",
-                     "postgresql://app:secret@db:5432/orders",
+  sub->sql = SqlInfo{"Server=db;Database=x",
+                     "postgresql://app@db:5432/orders",
                      "SELECT * FROM t WHERE id = ?",
                      "PostgreSQL",
                      "15.2",

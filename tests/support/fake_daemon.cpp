@@ -131,9 +131,9 @@ std::string validate_entity(const nlohmann::json& entity, const std::string& pat
   if (subsegments != entity.end()) {
     if (!subsegments->is_array()) return path + ".subsegments is not an array";
     for (std::size_t i = 0; i < subsegments->size(); ++i) {
-      std::string problem = validate_entity((*subsegments)[i],
-                                            path + ".subsegments[" + std::to_string(i) + "]",
-                                            /*top_level=*/false);
+      std::string problem =
+          validate_entity((*subsegments)[i], path + ".subsegments[" + std::to_string(i) + "]",
+                          /*top_level=*/false);
       if (!problem.empty()) return problem;
     }
   }

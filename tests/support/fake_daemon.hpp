@@ -35,13 +35,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace xray::testing {
 
@@ -61,7 +60,8 @@ struct ReceivedDocument {
   std::size_t datagram_bytes = 0;  // header + "\n" + body, as it came off the wire
 };
 
-// A fake daemon listening on loopback UDP. Not copyable or movable: the receive thread holds `this`.
+// A fake daemon listening on loopback UDP. Not copyable or movable: the receive thread holds
+// `this`.
 //
 // Thread safety: thread-safe.
 class FakeDaemon {
@@ -111,11 +111,11 @@ class FakeDaemon {
   int receive_buffer_bytes_ = 0;
 
   mutable std::mutex mutex_;
-  mutable std::condition_variable arrived_;     // notified after every datagram
-  std::vector<ReceivedDocument> documents_;     // guarded by mutex_
-  std::vector<std::string> errors_;             // guarded by mutex_
-  std::size_t datagram_count_ = 0;              // guarded by mutex_
-  std::size_t max_datagram_size_ = 0;           // guarded by mutex_
+  mutable std::condition_variable arrived_;  // notified after every datagram
+  std::vector<ReceivedDocument> documents_;  // guarded by mutex_
+  std::vector<std::string> errors_;          // guarded by mutex_
+  std::size_t datagram_count_ = 0;           // guarded by mutex_
+  std::size_t max_datagram_size_ = 0;        // guarded by mutex_
 
   std::atomic<bool> stop_{false};
   std::thread thread_;  // last member: started after everything above is initialized

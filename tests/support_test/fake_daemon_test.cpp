@@ -67,9 +67,7 @@ class UdpSender {
   int fd_ = -1;
 };
 
-std::string datagram(const json& document) {
-  return std::string(kHeader) + "\n" + document.dump();
-}
+std::string datagram(const json& document) { return std::string(kHeader) + "\n" + document.dump(); }
 
 json valid_segment() {
   return {{"name", "orders"},
@@ -208,8 +206,10 @@ std::vector<BadDatagram> bad_datagrams() {
   return {
       {"NoNewline", header, "no newline"},
       {"GarbageHeader", "hello\n" + body, "invalid header: not valid JSON"},
-      {"WrongVersion", R"({"format":"json","version":2})" "\n" + body, "version is not 1"},
-      {"SpacedHeader", R"({"format": "json", "version": 1})" "\n" + body, "byte-exact"},
+      {"WrongVersion", std::string(R"({"format":"json","version":2})") + "\n" + body,
+       "version is not 1"},
+      {"SpacedHeader", std::string(R"({"format": "json", "version": 1})") + "\n" + body,
+       "byte-exact"},
       {"HeaderWithoutBody", header + "\n", "nothing after the header"},
       {"InvalidJson", header + "\n{\"name\":\"orders\",", "not one valid JSON document"},
       {"TwoDocuments", header + "\n" + body + body, "not one valid JSON document"},
@@ -270,7 +270,7 @@ INSTANTIATE_TEST_SUITE_P(BadDatagrams, FakeDaemonRejects, ::testing::ValuesIn(ba
 TEST(FakeDaemon, ErrorCarriesTheRawBytesEscaped) {
   FakeDaemon daemon;
   UdpSender sender(daemon, IpVersion::kV4);
-  sender.send(std::string("bad\x01" "header\n{}"));
+  sender.send(std::string("bad") + '\x01' + "header\n{}");
 
   ASSERT_TRUE(daemon.wait_for_datagrams(1, kWait));
   ASSERT_THAT(daemon.errors(), SizeIs(1));
