@@ -1,14 +1,22 @@
 #include "emitter/udp_emitter.hpp"
 
+#include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <iterator>
 #include <set>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 
+#include "emitter/size_ladder.hpp"
+#include "emitter/token_bucket.hpp"
 #include "model/serializer.hpp"
 
 namespace xray::detail {
@@ -95,6 +103,22 @@ void UdpEmitter::set_queue_capacity(std::size_t capacity) noexcept {
   shared_->capacity = capacity;
 }
 
+bool UdpEmitter::set_max_datagram_bytes(std::size_t bytes) noexcept {
+  if (bytes < kMinDatagramBytes || bytes > kMaxDatagramBytes) return false;
+  max_datagram_bytes_.store(bytes, std::memory_order_relaxed);
+  return true;
+}
+
+void UdpEmitter::set_pacing(double datagrams_per_second, std::size_t burst) noexcept {
+  pacing_rate_.store(datagrams_per_second > 0 ? datagrams_per_second : 0, std::memory_order_relaxed);
+  pacing_burst_.store(std::max<std::size_t>(burst, 1), std::memory_order_relaxed);
+  pacing_generation_.fetch_add(1, std::memory_order_release);
+}
+
+void UdpEmitter::set_force_plain_send(bool plain) noexcept {
+  force_plain_send_.store(plain, std::memory_order_relaxed);
+}
+
 void UdpEmitter::submit(std::shared_ptr<Entity> root) noexcept {
   Shared& shared = *shared_;
   std::unique_lock<std::mutex> lock(shared.mutex);
@@ -155,18 +179,48 @@ Stats UdpEmitter::stats() const noexcept {
   return stats;
 }
 
+namespace {
+
+// Trees taken from the queue per pass, so a shutdown deadline is checked at least every few
+// hundred documents even when pacing slows sending down.
+constexpr std::size_t kMaxTreesPerPass = 256;
+// Paced sends wait for at least this many tokens, so the thread wakes once per group.
+constexpr std::size_t kPacingGroup = 8;
+constexpr int kMaxEagainRetries = 3;
+
+bool is_would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
+
+}  // namespace
+
+struct UdpEmitter::Batch {
+  std::array<std::string, kBatchSize> slots;  // reused: capacity grows to the largest datagram
+  std::size_t count = 0;
+  std::array<mmsghdr, kBatchSize> headers{};
+  std::array<iovec, kBatchSize> vectors{};
+  TokenBucket bucket;
+  std::uint64_t pacing_generation = ~std::uint64_t{0};
+  bool plain = false;
+};
+
 void UdpEmitter::run() noexcept {
   Shared& shared = *shared_;
   Socket socket;
-  std::string buffer;
-  std::vector<std::shared_ptr<Entity>> batch;
+  SizeLadder ladder(logger_);
+  std::unique_ptr<Batch> batch_holder;
+  try {
+    batch_holder = std::make_unique<Batch>();
+  } catch (...) {
+    logger_.log_limited(LogKind::kSendError, LogLevel::kError, "emitter thread out of memory");
+  }
+  std::vector<std::shared_ptr<Entity>> trees;
   for (;;) {
     DaemonAddress address;
     {
       std::unique_lock<std::mutex> lock(shared.mutex);
       shared.work_cv.wait(lock, [&] { return shared.stopping || !shared.queue.empty(); });
       if (shared.queue.empty()) return;  // stopping and drained
-      if (shared.stopping && std::chrono::steady_clock::now() >= shared.drain_deadline) {
+      if (!batch_holder ||
+          (shared.stopping && std::chrono::steady_clock::now() >= shared.drain_deadline)) {
         // Out of time: what is left is dropped, and counted, so flush() callers are released.
         dropped_queue_full_.fetch_add(shared.queue.size(), std::memory_order_relaxed);
         shared.completed += shared.queue.size();
@@ -174,12 +228,28 @@ void UdpEmitter::run() noexcept {
         shared.done_cv.notify_all();
         return;
       }
-      std::move(shared.queue.begin(), shared.queue.end(), std::back_inserter(batch));
-      shared.queue.clear();
+      std::size_t take = std::min(shared.queue.size(), kMaxTreesPerPass);
+      try {
+        trees.assign(std::make_move_iterator(shared.queue.begin()),
+                     std::make_move_iterator(shared.queue.begin() + static_cast<std::ptrdiff_t>(take)));
+      } catch (...) {
+        take = 0;  // out of memory: retry on the next pass
+      }
+      shared.queue.erase(shared.queue.begin(), shared.queue.begin() + static_cast<std::ptrdiff_t>(take));
       address = shared.address;
     }
+    Batch& batch = *batch_holder;
 
     auto now = std::chrono::steady_clock::now();
+    std::uint64_t generation = pacing_generation_.load(std::memory_order_acquire);
+    if (generation != batch.pacing_generation) {
+      batch.pacing_generation = generation;
+      batch.bucket.configure(pacing_rate_.load(std::memory_order_relaxed),
+                             static_cast<double>(pacing_burst_.load(std::memory_order_relaxed)), now);
+    }
+    batch.plain = force_plain_send_.load(std::memory_order_relaxed);
+    const std::size_t max_bytes = max_datagram_bytes_.load(std::memory_order_relaxed);
+
     if (!socket.connected_to || !(*socket.connected_to == address) || socket.broken ||
         now - socket.resolved_at >= kResolveInterval) {
       socket.resolved_at = now;
@@ -209,61 +279,130 @@ void UdpEmitter::run() noexcept {
       }
     }
 
-    for (auto& root : batch) {
-      if (socket.connected_to) {
-        send_document(socket, *root, buffer);
-      } else {
+    auto plugins = plugins_.result();
+    const SizeLadder::Sink sink = [&](std::string& datagram) {
+      batch.slots[batch.count++].swap(datagram);
+      if (batch.count == kBatchSize) send_batch(socket, batch);
+    };
+    for (auto& root : trees) {
+      if (!socket.connected_to) {
         send_errors_.fetch_add(1, std::memory_order_relaxed);
+        root.reset();  // destroy the tree here, off the request path
+        continue;
       }
-      root.reset();  // destroy the tree here, off the request path
+      DocumentContext context;
+      context.trace_id = root->tree->trace_id;
+      if (plugins) {
+        context.origin = &plugins->origin;
+        context.plugin_aws = &plugins->aws;
+      }
+      // Keeps the trace id alive while the ladder destroys the tree's entities.
+      std::shared_ptr<EntityTree> tree = root->tree;
+      LadderCounters counters;
+      ladder.run(std::move(root), context, max_bytes, sink, counters);
+      streamed_.fetch_add(counters.streamed, std::memory_order_relaxed);
+      truncated_.fetch_add(counters.truncated, std::memory_order_relaxed);
+      dropped_too_large_.fetch_add(counters.dropped_too_large, std::memory_order_relaxed);
     }
+    if (batch.count > 0) send_batch(socket, batch);
     {
       std::lock_guard<std::mutex> lock(shared.mutex);
-      shared.completed += batch.size();
+      shared.completed += trees.size();
     }
-    batch.clear();
+    trees.clear();
     shared.done_cv.notify_all();
   }
 }
 
-void UdpEmitter::send_document(Socket& socket, const Entity& root, std::string& buffer) noexcept {
-  try {
-    auto plugins = plugins_.result();
-    DocumentContext context;
-    context.trace_id = root.tree->trace_id;
-    if (plugins) {
-      context.origin = &plugins->origin;
-      context.plugin_aws = &plugins->aws;
+void UdpEmitter::send_batch(Socket& socket, Batch& batch) noexcept {
+  const int fd = socket.socket.native_handle();
+  std::size_t next = 0;
+  int eagain_retries = 0;
+  while (next < batch.count) {
+    const std::size_t remaining = batch.count - next;
+    auto now = std::chrono::steady_clock::now();
+    std::size_t granted = batch.bucket.take(remaining, kPacingGroup, now);
+    if (granted == 0) {
+      std::this_thread::sleep_for(batch.bucket.time_until(remaining, kPacingGroup, now));
+      continue;
     }
-    buffer.assign(kDatagramHeader);
-    write_document(buffer, root, context);
-  } catch (const std::exception& e) {
-    dropped_too_large_.fetch_add(1, std::memory_order_relaxed);
-    logger_.log_limited(LogKind::kTooLarge, LogLevel::kError,
-                        std::string("cannot serialize a document: ") + e.what());
-    return;
+    int sent = 0;
+    int error = 0;
+    if (batch.plain) {
+      // One datagram per call; stop at the first failure so it is handled like sendmmsg's.
+      for (std::size_t i = 0; i < granted; ++i) {
+        const std::string& datagram = batch.slots[next + i];
+        ssize_t n = ::send(fd, datagram.data(), datagram.size(), MSG_NOSIGNAL);
+        if (n < 0) {
+          error = errno;
+          break;
+        }
+        ++sent;
+      }
+    } else {
+      for (std::size_t i = 0; i < granted; ++i) {
+        std::string& datagram = batch.slots[next + i];
+        batch.vectors[i].iov_base = datagram.data();
+        batch.vectors[i].iov_len = datagram.size();
+        batch.headers[i] = mmsghdr{};
+        batch.headers[i].msg_hdr.msg_iov = &batch.vectors[i];
+        batch.headers[i].msg_hdr.msg_iovlen = 1;
+      }
+      int n = ::sendmmsg(fd, batch.headers.data(), static_cast<unsigned>(granted), MSG_NOSIGNAL);
+      if (n < 0) {
+        error = errno;
+      } else {
+        sent = n;
+      }
+    }
+    std::uint64_t bytes = 0;
+    for (int i = 0; i < sent; ++i) bytes += batch.slots[next + static_cast<std::size_t>(i)].size();
+    if (sent > 0) {
+      emitted_.fetch_add(static_cast<std::uint64_t>(sent), std::memory_order_relaxed);
+      datagrams_sent_.fetch_add(static_cast<std::uint64_t>(sent), std::memory_order_relaxed);
+      bytes_sent_.fetch_add(bytes, std::memory_order_relaxed);
+      next += static_cast<std::size_t>(sent);
+      eagain_retries = 0;
+      continue;  // a partial sendmmsg: the rest goes in the next call
+    }
+    if (error == EINTR) continue;
+    if (is_would_block(error)) {
+      pollfd writable{fd, POLLOUT, 0};
+      if (++eagain_retries <= kMaxEagainRetries &&
+          ::poll(&writable, 1, static_cast<int>(kWritableWait.count())) > 0) {
+        continue;
+      }
+    }
+    next += handle_send_error(socket, batch, next, error);
   }
-  if (buffer.size() > kDefaultMaxDatagramBytes) {
+  batch.count = 0;
+}
+
+std::size_t UdpEmitter::handle_send_error(Socket& socket, Batch& batch, std::size_t first,
+                                          int error) noexcept {
+  const std::string message = boost::system::error_code(error, boost::system::system_category()).message();
+  if (error == EMSGSIZE) {
     dropped_too_large_.fetch_add(1, std::memory_order_relaxed);
     logger_.log_limited(LogKind::kTooLarge, LogLevel::kWarn,
-                        std::string("dropped ") + (root.is_segment ? "segment" : "subsegment") +
-                            " name=\"" + root.name + "\" trace_id=" + root.tree->trace_id + ": " +
-                            std::to_string(buffer.size()) + " bytes exceeds max datagram " +
-                            std::to_string(kDefaultMaxDatagramBytes) + " bytes");
-    return;
+                        "dropped a datagram of " + std::to_string(batch.slots[first].size()) +
+                            " bytes: the OS refused it as too large (" + message +
+                            "); lower the max datagram size");
+    return 1;
   }
-  boost::system::error_code ec;
-  std::size_t sent = socket.socket.send(asio::buffer(buffer), 0, ec);
-  if (ec) {
-    send_errors_.fetch_add(1, std::memory_order_relaxed);
-    socket.broken = true;
+  socket.broken = true;  // re-resolve and reconnect before the next pass
+  if (is_would_block(error)) {
+    // The socket stayed full past the wait: the rest of the batch is lost.
+    std::size_t lost = batch.count - first;
+    send_errors_.fetch_add(lost, std::memory_order_relaxed);
     logger_.log_limited(LogKind::kSendError, LogLevel::kWarn,
-                        "cannot send to the daemon: " + ec.message());
-    return;
+                        "cannot send to the daemon: the socket buffer stayed full; dropped " +
+                            std::to_string(lost) + " datagrams");
+    return lost;
   }
-  emitted_.fetch_add(1, std::memory_order_relaxed);
-  datagrams_sent_.fetch_add(1, std::memory_order_relaxed);
-  bytes_sent_.fetch_add(sent, std::memory_order_relaxed);
+  // ECONNREFUSED (a pending ICMP error), ENETUNREACH, ...: this datagram is lost, the rest retried.
+  send_errors_.fetch_add(1, std::memory_order_relaxed);
+  logger_.log_limited(LogKind::kSendError, LogLevel::kWarn, "cannot send to the daemon: " + message);
+  return 1;
 }
 
 void UdpEmitter::before_fork() noexcept { shared_->mutex.lock(); }

@@ -331,4 +331,9 @@ void write_document(std::string& out, const Entity& root, const DocumentContext&
   write_entity(writer, root, &context);
 }
 
+void write_embedded(std::string& out, const Entity& entity) {
+  JsonWriter writer(out);
+  write_entity(writer, entity, nullptr);
+}
+
 }  // namespace xray::detail

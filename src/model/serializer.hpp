@@ -26,4 +26,8 @@ inline constexpr std::string_view kDatagramHeader = "{\"format\":\"json\",\"vers
 // independent subsegment (type, trace_id, parent_id). Embedded subsegments omit all three.
 void write_document(std::string& out, const Entity& root, const DocumentContext& context);
 
+// Appends `entity` and its subtree as they appear embedded in a parent's "subsegments" array (no
+// trace_id, parent_id or type). The emitter's size ladder (§6.2) uses it to weigh subtrees.
+void write_embedded(std::string& out, const Entity& entity);
+
 }  // namespace xray::detail

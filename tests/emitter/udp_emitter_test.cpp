@@ -1,0 +1,132 @@
+#include "emitter/udp_emitter.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/fake_daemon.hpp"
+#include "support/test_recorder.hpp"
+#include "xray/recorder.hpp"
+
+namespace xray {
+namespace {
+
+using ::testing::IsEmpty;
+using namespace std::chrono_literals;
+
+detail::UdpEmitter* install_emitter(Recorder& recorder) {
+  auto& core = detail::RecorderAccess::core(recorder);
+  auto emitter = std::make_unique<detail::UdpEmitter>(core.logger(), core.plugins(), 2048);
+  detail::UdpEmitter* raw = emitter.get();
+  core.set_emitter(std::move(emitter));
+  return raw;
+}
+
+// A loopback port with nothing listening: sends to it draw ICMP port unreachable.
+std::uint16_t closed_port() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+void end_segments(Recorder& recorder, int count) {
+  for (int i = 0; i < count; ++i) {
+    SegmentScope segment = recorder.begin_segment("segment");
+  }
+}
+
+TEST(UdpEmitterTest, MaxDatagramBytesAcceptsOnlyTheSpecRange) {
+  detail::Logger logger;
+  detail::PluginState plugins(logger);
+  detail::UdpEmitter emitter(logger, plugins, 16);
+  EXPECT_FALSE(emitter.set_max_datagram_bytes(1023));
+  EXPECT_FALSE(emitter.set_max_datagram_bytes(65508));
+  EXPECT_TRUE(emitter.set_max_datagram_bytes(1024));
+  EXPECT_TRUE(emitter.set_max_datagram_bytes(65507));
+}
+
+class SendPathTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(SendPathTest, RefusedSendsAreCountedNotThrown) {
+  testing::CapturedLog log;
+  Recorder recorder;
+  detail::UdpEmitter* emitter = install_emitter(recorder);
+  emitter->set_force_plain_send(GetParam());
+  Config config;
+  config.service_name = "refused";
+  config.daemon_address = "127.0.0.1:" + std::to_string(closed_port());
+  config.sampling = false;
+  config.log_sink = log.sink();
+  ASSERT_TRUE(testing::configure(recorder, config).ok());
+  // Separate passes so the ICMP error of one send surfaces on a later one.
+  for (int i = 0; i < 20; ++i) {
+    end_segments(recorder, 1);
+    ASSERT_TRUE(recorder.flush(5s));
+    std::this_thread::sleep_for(2ms);
+  }
+  Stats stats = recorder.stats();
+  EXPECT_GT(stats.send_errors, 0u);
+  EXPECT_EQ(stats.emitted + stats.send_errors, 20u);
+  EXPECT_TRUE(log.contains("cannot send to the daemon"));
+}
+
+TEST_P(SendPathTest, SmallerMaxDatagramSplitsDocuments) {
+  testing::FakeDaemon daemon;
+  Recorder recorder;
+  detail::UdpEmitter* emitter = install_emitter(recorder);
+  emitter->set_force_plain_send(GetParam());
+  ASSERT_TRUE(emitter->set_max_datagram_bytes(2000));
+  ASSERT_TRUE(testing::configure(recorder, testing::config_for(daemon)).ok());
+  {
+    SegmentScope segment = recorder.begin_segment("segment");
+    for (int i = 0; i < 10; ++i) {
+      SubsegmentScope child = recorder.begin_subsegment("child", segment.context());
+      child.put_metadata("payload", std::string(500, 'x'));
+    }
+  }
+  ASSERT_TRUE(recorder.flush(5s));
+  Stats stats = recorder.stats();
+  ASSERT_TRUE(daemon.wait_for_documents(stats.emitted, 5s));
+  EXPECT_GT(stats.streamed, 5u);
+  EXPECT_EQ(stats.emitted, stats.streamed + 1);
+  EXPECT_EQ(testing::flatten(daemon.documents()).size(), 11u);
+  EXPECT_LE(daemon.max_datagram_size(), 2000u);
+  EXPECT_THAT(daemon.errors(), IsEmpty());
+}
+
+TEST_P(SendPathTest, PacingSpacesDatagramsOut) {
+  testing::FakeDaemon daemon;
+  Recorder recorder;
+  detail::UdpEmitter* emitter = install_emitter(recorder);
+  emitter->set_force_plain_send(GetParam());
+  emitter->set_pacing(1000, 10);
+  ASSERT_TRUE(testing::configure(recorder, testing::config_for(daemon)).ok());
+  auto start = std::chrono::steady_clock::now();
+  end_segments(recorder, 110);
+  ASSERT_TRUE(recorder.flush(10s));
+  // 10 at once, then 100 at 1,000/s: at least ~100 ms (a lower bound, never flaky on slow hosts).
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 90ms);
+  ASSERT_TRUE(daemon.wait_for_documents(110, 5s));
+  EXPECT_EQ(recorder.stats().emitted, 110u);
+}
+
+INSTANTIATE_TEST_SUITE_P(SendPaths, SendPathTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? std::string("PlainSend") : std::string("Sendmmsg");
+                         });
+
+}  // namespace
+}  // namespace xray
