@@ -57,6 +57,13 @@ struct Config {
   LogSink log_sink;
   // Stream completed subtrees of a segment holding more than this many subsegments.
   std::size_t streaming_threshold = 100;
+  // Subsegments still open this long after their segment ended: the segment is sent with them as
+  // in_progress, and each is sent on its own when it ends (so an abandoned handle neither leaks
+  // nor loses the trace).
+  std::chrono::milliseconds abandoned_subsegment_timeout{60000};
+  // When positive, a segment still open after this long is sent once as in_progress, so a hung
+  // request is visible; the complete document replaces it. Off by default.
+  std::chrono::milliseconds in_progress_after{0};
   // Documents waiting for the emitter thread; when full, new documents are dropped and counted.
   std::size_t queue_capacity = 2048;
   // Record sql.sanitized_query (also AWS_XRAY_COLLECT_SQL_QUERIES=true).

@@ -2,7 +2,9 @@
 //
 // The recorder asks its strategy once per new trace whose incoming header carries no Sampled=1/0.
 // The built-in strategy samples the first request of every second and 5% of the rest. A custom
-// strategy can be installed with `config.sampling = std::make_shared<MyStrategy>()`.
+// strategy can be installed with `config.sampling = std::make_shared<MyStrategy>()`, and local
+// rules (spec §7.2) with
+//   config.sampling = xray::Sampling::local_rules_file("/etc/xray/sampling-rules.json");
 #pragma once
 
 #include <memory>
@@ -10,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 namespace xray {
 
@@ -42,23 +45,67 @@ class SamplingStrategy {
 std::shared_ptr<SamplingStrategy> make_default_sampling(unsigned fixed_target = 1,
                                                         double rate = 0.05);
 
-// The value of `Config::sampling`: `true` (the default strategy), `false` (sample everything) or
-// a strategy object.
+// Local rules from a manifest (spec §7.2), e.g.
+//   {"version": 2, "default": {"fixed_target": 1, "rate": 0.05},
+//    "rules": [{"host": "*", "http_method": "GET", "url_path": "/health",
+//               "fixed_target": 0, "rate": 0}]}
+// Rules are tried in order, the first whose host, http_method and url_path patterns (`*`, `?`,
+// ASCII case-insensitive) match decides, else `default`; an absent request attribute matches any
+// pattern. Returns nullptr and sets `*error` (when not null) to the problem when the manifest is
+// invalid; any invalid field rejects the whole manifest.
+std::shared_ptr<SamplingStrategy> make_local_rules_sampling(std::string_view json_text,
+                                                            std::string* error);
+
+// The value of `Config::sampling`: `true` (the default strategy), `false` (sample everything), a
+// strategy object, or a local rules source (`local_rules_file`, `local_rules_json`).
 class Sampling {
  public:
   Sampling() = default;
   // Only `bool` converts implicitly; pointers and integers do not.
   template <typename B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
-  Sampling(B enabled) : enabled_(enabled) {}  // NOLINT(google-explicit-constructor)
+  Sampling(B enabled) : enabled_(enabled), centralized_(enabled) {}  // NOLINT(google-explicit-constructor)
   Sampling(std::shared_ptr<SamplingStrategy> strategy)  // NOLINT(google-explicit-constructor)
-      : enabled_(true), strategy_(std::move(strategy)) {}
+      : enabled_(true), centralized_(false), strategy_(std::move(strategy)) {}
+
+  enum class RulesSource { kNone, kFile, kJson };
+
+  // Local rules (spec §7.2) read from the JSON file at `path`, or given as JSON text. They are
+  // read and validated when the configuration is applied: an unreadable or invalid manifest is
+  // reported in ConfigResult::errors and the built-in default strategy is used instead.
+  static Sampling local_rules_file(std::string path) {
+    return Sampling(RulesSource::kFile, std::move(path));
+  }
+  static Sampling local_rules_json(std::string json_text) {
+    return Sampling(RulesSource::kJson, std::move(json_text));
+  }
+
+  // Centralized rules from the daemon's TCP proxy with this value's local rules as the fallback.
+  // `true` is centralized with the built-in local rule (the default outside Lambda).
+  static Sampling local_default() { return Sampling(RulesSource::kNone, "").with_centralized(false); }
+  Sampling with_centralized(bool centralized) const {
+    Sampling copy = *this;
+    copy.centralized_ = centralized && enabled_;
+    return copy;
+  }
 
   bool enabled() const noexcept { return enabled_; }
+  // Whether centralized rules are fetched (when not in Lambda); local rules decide until they
+  // arrive, when none matches and when they are more than an hour old.
+  bool centralized() const noexcept { return centralized_; }
   const std::shared_ptr<SamplingStrategy>& strategy() const noexcept { return strategy_; }
+  RulesSource rules_source() const noexcept { return rules_source_; }
+  // The path (kFile) or the JSON text (kJson); empty for kNone.
+  const std::string& rules() const noexcept { return rules_; }
 
  private:
+  Sampling(RulesSource source, std::string rules)
+      : enabled_(true), centralized_(false), rules_source_(source), rules_(std::move(rules)) {}
+
   bool enabled_ = true;
+  bool centralized_ = true;
   std::shared_ptr<SamplingStrategy> strategy_;
+  RulesSource rules_source_ = RulesSource::kNone;
+  std::string rules_;
 };
 
 }  // namespace xray

@@ -29,6 +29,7 @@ enum class LogKind : std::size_t {
   kBadAnnotation,
   kBadMetadata,
   kRejectedCall,
+  kSamplingPoll,
   kCount
 };
 

@@ -131,6 +131,10 @@ class EntityTree {
   std::shared_ptr<Entity> root;  // null once handed to the emitter (or discarded when unsampled)
   std::size_t open = 0;          // entities of this tree begun and not yet ended
   std::size_t subsegments = 0;   // subsegments currently embedded in the tree
+  // After the segment was sent with subsegments still open (spec §6.1): the top-most open
+  // subsegments, each sent on its own once it and everything under it has ended.
+  bool abandoned = false;
+  std::vector<std::shared_ptr<Entity>> orphans;
 };
 
 }  // namespace xray::detail

@@ -100,6 +100,7 @@ Environment read_environment(const std::function<void(const std::string&)>& warn
   if (auto value = read("AWS_XRAY_COLLECT_SQL_QUERIES")) {
     env.collect_sql_queries = iequals(*value, "true");
   }
+  env.in_lambda = read("LAMBDA_TASK_ROOT").has_value();
   return env;
 }
 

@@ -23,6 +23,7 @@ struct Environment {
   std::optional<bool> noop_ids;
   std::optional<LogLevel> log_level;
   std::optional<bool> collect_sql_queries;
+  bool in_lambda = false;  // LAMBDA_TASK_ROOT is set: no centralized sampling, no plugins
 };
 
 using GetEnv = std::function<const char*(const char*)>;

@@ -1,6 +1,7 @@
 #include "recorder/plugin_state.hpp"
 
 #include <array>
+#include <cstdlib>
 
 namespace xray {
 
@@ -38,6 +39,13 @@ void PluginState::start(std::vector<std::shared_ptr<const Plugin>> plugins,
     done_cv_.notify_all();
     return;
   }
+  if (const char* lambda = std::getenv("LAMBDA_TASK_ROOT"); lambda != nullptr && *lambda != '\0') {
+    logger_.log(LogLevel::kDebug, "plugins are not run in AWS Lambda");
+    result_.reset();
+    running_ = false;
+    done_cv_.notify_all();
+    return;
+  }
   running_ = true;
   threads_.emplace_back(&PluginState::run, this, std::move(plugins), budget, generation_);
 }
@@ -67,15 +75,24 @@ void PluginState::run(std::vector<std::shared_ptr<const Plugin>> plugins,
         continue;
       }
       if (found->aws.is_object()) {
-        for (auto& [key, value] : found->aws.items()) merged->aws[key] = value;
+        for (auto& [key, value] : found->aws.items()) {
+          auto existing = merged->aws.find(key);
+          // Log groups from several plugins (ECS and EKS) add up; other keys belong to one plugin.
+          if (existing != merged->aws.end() && existing->is_array() && value.is_array()) {
+            existing->insert(existing->end(), value.begin(), value.end());
+          } else {
+            merged->aws[key] = value;
+          }
+        }
       }
       if (!found->origin.empty() && origin_rank(found->origin) >= origin_rank(merged->origin)) {
         merged->origin = found->origin;
       }
     } catch (const std::exception& e) {
-      logger_.log(LogLevel::kWarn, "plugin " + name + " failed: " + e.what());
+      // Debug level: being off EC2 (or ECS, ...) is the normal case for most of these failures.
+      logger_.log(LogLevel::kDebug, "plugin " + name + " contributes nothing: " + e.what());
     } catch (...) {
-      logger_.log(LogLevel::kWarn, "plugin " + name + " failed");
+      logger_.log(LogLevel::kDebug, "plugin " + name + " contributes nothing: unknown error");
     }
   }
   std::lock_guard<std::mutex> lock(mutex_);

@@ -7,6 +7,8 @@
 #include "model/ids.hpp"
 #include "model/json_writer.hpp"
 #include "model/names.hpp"
+#include "sampling/centralized_sampling.hpp"
+#include "sampling/local_rules.hpp"
 #include "xray/errors.hpp"
 
 namespace xray::detail {
@@ -50,6 +52,72 @@ std::size_t stream_complete_children(Entity& node, std::vector<std::shared_ptr<E
   }
   node.children.erase(keep, node.children.end());
   return removed;
+}
+
+// A copy of `node` for a document sent while parts of the tree are still open: complete child
+// subtrees move into the copy (they are sent now, exactly once); incomplete children are copied,
+// open ones marked in_progress, and stay in `node` to be sent when they complete.
+std::shared_ptr<Entity> snapshot_open_tree(Entity& node) {
+  auto copy = std::make_shared<Entity>(node);
+  copy->children.clear();
+  copy->in_progress = !node.ended;
+  auto keep = node.children.begin();
+  for (auto& child : node.children) {
+    std::size_t count = 0;
+    if (complete_subtree(*child, count)) {
+      mark_handed_off(*child);
+      copy->children.push_back(std::move(child));
+    } else {
+      copy->children.push_back(snapshot_open_tree(*child));
+      *keep++ = std::move(child);
+    }
+  }
+  node.children.erase(keep, node.children.end());
+  return copy;
+}
+
+// The top-most open entities under `node` (whose own ancestors have all ended).
+void collect_orphans(Entity& node, std::vector<std::shared_ptr<Entity>>& orphans) {
+  for (auto& child : node.children) {
+    if (child->ended) {
+      collect_orphans(*child, orphans);
+    } else {
+      orphans.push_back(child);
+    }
+  }
+}
+
+// Spec §6.1: the segment ended long ago but subsegments are still open. Send the segment now with
+// the open ones as in_progress; each open subsegment is sent on its own when it completes.
+void send_abandoned_tree(const std::shared_ptr<EntityTree>& tree) noexcept {
+  std::shared_ptr<Entity> snapshot;
+  try {
+    std::lock_guard<std::mutex> lock(tree->mutex);
+    if (!tree->root || tree->open == 0) return;  // completed in the meantime
+    snapshot = snapshot_open_tree(*tree->root);
+    collect_orphans(*tree->root, tree->orphans);
+    tree->root.reset();
+    tree->abandoned = true;
+  } catch (...) {
+    return;
+  }
+  if (tree->core) tree->core->emitter().submit(std::move(snapshot));
+}
+
+// Optional long-request visibility: one in_progress copy of a segment that is still open.
+void send_in_progress_segment(const std::shared_ptr<EntityTree>& tree,
+                              const std::shared_ptr<Entity>& segment) noexcept {
+  std::shared_ptr<Entity> copy;
+  try {
+    std::lock_guard<std::mutex> lock(tree->mutex);
+    if (segment->ended || tree->root != segment) return;
+    copy = std::make_shared<Entity>(*segment);
+    copy->children.clear();  // subsegments go out with the complete document
+    copy->in_progress = true;
+  } catch (...) {
+    return;
+  }
+  if (tree->core) tree->core->emitter().submit(std::move(copy));
 }
 
 std::string clean_name(std::string_view name, Logger* logger) {
@@ -96,6 +164,13 @@ std::int64_t RecorderCore::now_us(const TimeAnchor& anchor) const noexcept {
 }
 
 void RecorderCore::shutdown(std::chrono::milliseconds timeout) noexcept {
+  std::shared_ptr<CentralizedRuleCache> rule_cache;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    rule_cache = rule_cache_;
+  }
+  if (rule_cache) rule_cache->stop();
+  housekeeper_.shutdown();  // before the emitter: its tasks submit to it
   emitter_->shutdown(timeout);
 }
 
@@ -144,17 +219,37 @@ ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv)
       if (next.sampling.strategy()) {
         settings->sampler = next.sampling.strategy();
       } else {
+        if (next.sampling.rules_source() != Sampling::RulesSource::kNone) {
+          // A rejected manifest falls back to the built-in default (spec §7.2).
+          std::string error;
+          settings->sampler = make_sampling_from_rules(next.sampling, &error);
+          if (!settings->sampler) {
+            result.errors.push_back(error + "; using the default sampling rule");
+          }
+        }
         // One default strategy per recorder, so its reservoir survives reconfiguration.
-        if (!default_sampler_) default_sampler_ = make_default_sampling();
-        settings->sampler = default_sampler_;
+        if (!settings->sampler) {
+          if (!default_sampler_) default_sampler_ = make_default_sampling();
+          settings->sampler = default_sampler_;
+        }
       }
+    }
+    const DaemonAddress daemon = env.daemon_address.value_or(code_address_);
+    if (settings->sampler && next.sampling.centralized() && settings->enabled && !env.in_lambda) {
+      // Centralized rules with the local strategy as fallback; one rule cache (and poller) per
+      // recorder, so rules and reservoirs survive reconfiguration.
+      if (!rule_cache_) rule_cache_ = std::make_shared<CentralizedRuleCache>(logger_);
+      rule_cache_->set_endpoint(daemon.tcp);
+      settings->sampler = std::make_shared<CentralizedSampling>(rule_cache_, settings->sampler);
     }
     settings->noop_ids = env.noop_ids.value_or(true);
     settings->collect_sql_queries = next.collect_sql_queries || env.collect_sql_queries.value_or(false);
     settings->streaming_threshold = next.streaming_threshold;
+    settings->abandoned_subsegment_timeout = next.abandoned_subsegment_timeout;
+    settings->in_progress_after = next.in_progress_after;
 
     if (udp_emitter_ != nullptr) {
-      udp_emitter_->set_address(env.daemon_address.value_or(code_address_));
+      udp_emitter_->set_address(daemon);
       udp_emitter_->set_queue_capacity(next.queue_capacity);
     }
     shutdown_timeout_ = next.shutdown_timeout;
@@ -204,6 +299,12 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
           }
           SamplingDecision decision = settings->sampler->decide(sampling_request);
           sampled = decision.sampled;
+          if (logger_.enabled(LogLevel::kDebug)) {
+            logger_.log(LogLevel::kDebug,
+                        "sampling: \"" + final_name + "\" " + (sampled ? "sampled" : "not sampled") +
+                            " by " + settings->sampler->describe() +
+                            (decision.rule_name.empty() ? "" : ", rule " + decision.rule_name));
+          }
           rule_name = std::move(decision.rule_name);
         }
     }
@@ -225,6 +326,15 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
     }
     tree->root = segment;
     tree->open = 1;
+    if (sampled && settings->in_progress_after.count() > 0) {
+      housekeeper_.schedule(
+          Housekeeper::Clock::now() + settings->in_progress_after,
+          [weak_tree = std::weak_ptr<EntityTree>(tree), weak_segment = std::weak_ptr<Entity>(segment)] {
+            auto tree = weak_tree.lock();
+            auto segment = weak_segment.lock();
+            if (tree && segment) send_in_progress_segment(tree, segment);
+          });
+    }
     return segment;
   } catch (...) {
     return nullptr;  // out of memory: trace nothing rather than fail the request
@@ -314,8 +424,27 @@ void end_entity(const std::shared_ptr<Entity>& entity) noexcept {
     }
     entity->end_us = core ? core->now_us(tree.anchor) : entity->start_us;
     --tree.open;
-    if (tree.open == 0 && tree.root) {
+    if (tree.abandoned) {
+      // The segment went out earlier: send each top-most open subtree once it has completed.
+      auto keep = tree.orphans.begin();
+      for (auto& orphan : tree.orphans) {
+        std::size_t count = 0;
+        if (complete_subtree(*orphan, count)) {
+          streamed.push_back(std::move(orphan));
+        } else {
+          *keep++ = std::move(orphan);
+        }
+      }
+      tree.orphans.erase(keep, tree.orphans.end());
+    } else if (tree.open == 0 && tree.root) {
       complete = std::move(tree.root);
+    } else if (entity->is_segment && core != nullptr) {
+      // Ended before some of its subsegments: give them a bounded time to finish (spec §6.1).
+      core->housekeeper().schedule(
+          Housekeeper::Clock::now() + tree.settings->abandoned_subsegment_timeout,
+          [weak_tree = std::weak_ptr<EntityTree>(entity->tree)] {
+            if (auto tree = weak_tree.lock()) send_abandoned_tree(tree);
+          });
     } else if (!entity->is_segment && tree.root &&
                tree.subsegments > tree.settings->streaming_threshold) {
       try {

@@ -19,6 +19,7 @@
 #include "model/clock.hpp"
 #include "model/entity.hpp"
 #include "recorder/environment.hpp"
+#include "recorder/housekeeper.hpp"
 #include "recorder/plugin_state.hpp"
 #include "recorder/settings.hpp"
 #include "xray/config.hpp"
@@ -27,6 +28,7 @@
 namespace xray::detail {
 
 class UdpEmitter;
+class CentralizedRuleCache;
 
 class RecorderCore : public std::enable_shared_from_this<RecorderCore> {
  public:
@@ -48,6 +50,7 @@ class RecorderCore : public std::enable_shared_from_this<RecorderCore> {
   Logger& logger() noexcept { return logger_; }
   Emitter& emitter() noexcept { return *emitter_; }
   PluginState& plugins() noexcept { return plugins_; }
+  Housekeeper& housekeeper() noexcept { return housekeeper_; }
   const Clock& clock() const noexcept { return *clock_; }
   std::int64_t now_us(const TimeAnchor& anchor) const noexcept;
 
@@ -64,6 +67,7 @@ class RecorderCore : public std::enable_shared_from_this<RecorderCore> {
  private:
   Logger logger_;
   PluginState plugins_;
+  Housekeeper housekeeper_;
   std::shared_ptr<const Clock> clock_;
   std::unique_ptr<Emitter> emitter_;
   UdpEmitter* udp_emitter_ = nullptr;  // emitter_ when it is the UDP one
@@ -74,6 +78,7 @@ class RecorderCore : public std::enable_shared_from_this<RecorderCore> {
   DaemonAddress code_address_;
   std::chrono::milliseconds shutdown_timeout_{1000};
   std::shared_ptr<SamplingStrategy> default_sampler_;  // guarded; kept across configure()
+  std::shared_ptr<CentralizedRuleCache> rule_cache_;  // guarded; created with centralized sampling
   std::atomic<std::uint64_t> streamed_{0};
 };
 

@@ -4,6 +4,7 @@
 // afterwards and a request never sees half of a new configuration.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -26,6 +27,8 @@ struct Settings {
   bool noop_ids = true;  // unsampled entities get all-zero ids (AWS_XRAY_NOOP_ID != false)
   bool collect_sql_queries = false;
   std::size_t streaming_threshold = 100;
+  std::chrono::milliseconds abandoned_subsegment_timeout{60000};
+  std::chrono::milliseconds in_progress_after{0};
 };
 
 }  // namespace xray::detail

@@ -1,0 +1,281 @@
+#include "sampling/centralized_rules.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sampling/wildcard.hpp"
+
+namespace xray::detail {
+namespace {
+
+constexpr int kSecondBits = 40;
+constexpr std::uint64_t kSecondMask = (std::uint64_t{1} << kSecondBits) - 1;
+
+bool pattern_matches(const std::string& pattern, const std::optional<std::string_view>& value) {
+  return !value || wildcard_match(pattern, *value);
+}
+
+bool is_non_negative_integer(const nlohmann::json& value) {
+  if (value.is_number_unsigned()) return true;
+  if (value.is_number_integer()) return value.get<std::int64_t>() >= 0;
+  if (value.is_number_float()) {
+    double number = value.get<double>();
+    return std::isfinite(number) && number >= 0 && std::floor(number) == number;
+  }
+  return false;
+}
+
+// nlohmann's value() throws on a type mismatch; answers from the network must not.
+std::string string_field(const nlohmann::json& object, const char* key, const char* fallback) {
+  auto found = object.find(key);
+  return found != object.end() && found->is_string() ? found->get<std::string>() : fallback;
+}
+
+std::optional<double> number_field(const nlohmann::json& object, const char* key) {
+  auto found = object.find(key);
+  if (found == object.end() || !found->is_number()) return std::nullopt;
+  double value = found->get<double>();
+  return std::isfinite(value) ? std::optional<double>(value) : std::nullopt;
+}
+
+// The reason a record is unusable (spec §7.4), or "" when it is usable.
+std::string check_record(const nlohmann::json& rule) {
+  if (!rule.is_object()) return "SamplingRule is not an object";
+  auto name = rule.find("RuleName");
+  if (name == rule.end() || !name->is_string() || name->get_ref<const std::string&>().empty()) {
+    return "RuleName missing or empty";
+  }
+  auto version = rule.find("Version");
+  if (version == rule.end() || !version->is_number() || version->get<double>() != 1) {
+    return "Version is not 1";
+  }
+  auto arn = rule.find("ResourceARN");
+  if (arn == rule.end() || !arn->is_string() || *arn != "*") return "ResourceARN is not *";
+  auto attributes = rule.find("Attributes");
+  if (attributes != rule.end() && !attributes->is_null() &&
+      !(attributes->is_object() && attributes->empty())) {
+    return "rule has Attributes";
+  }
+  for (const char* key : {"Priority", "ReservoirSize"}) {
+    auto value = rule.find(key);
+    if (value == rule.end() || !is_non_negative_integer(*value)) {
+      return std::string(key) + " is not a non-negative integer";
+    }
+  }
+  auto rate = number_field(rule, "FixedRate");
+  if (!rate || *rate < 0 || *rate > 1) return "FixedRate is not in [0, 1]";
+  for (const char* key : {"ServiceName", "ServiceType", "Host", "HTTPMethod", "URLPath"}) {
+    auto value = rule.find(key);
+    if (value == rule.end() || !value->is_string()) return std::string(key) + " is not a string";
+  }
+  return "";
+}
+
+}  // namespace
+
+bool RuleState::take_from_quota(std::int64_t second, std::int64_t quota) noexcept {
+  if (quota <= 0) return false;  // a quota of 0 is honoured: nothing from the reservoir
+  const auto window_second = static_cast<std::uint64_t>(second) & kSecondMask;
+  std::uint64_t state = quota_window_.load(std::memory_order_relaxed);
+  for (;;) {
+    std::uint64_t taken = (state & kSecondMask) == window_second ? state >> kSecondBits : 0;
+    if (taken >= static_cast<std::uint64_t>(quota)) return false;
+    std::uint64_t next = ((taken + 1) << kSecondBits) | window_second;
+    if (quota_window_.compare_exchange_weak(state, next, std::memory_order_relaxed)) return true;
+  }
+}
+
+bool RuleState::borrow(std::int64_t second) noexcept {
+  std::int64_t last = borrowed_second_.load(std::memory_order_relaxed);
+  while (last != second) {
+    if (borrowed_second_.compare_exchange_weak(last, second, std::memory_order_relaxed)) return true;
+  }
+  return false;
+}
+
+bool RuleState::decide(double now, double draw, std::uint32_t reservoir_size) noexcept {
+  requests_.fetch_add(1, std::memory_order_relaxed);
+  const auto second = static_cast<std::int64_t>(std::floor(now));
+  const std::int64_t quota = quota_.load(std::memory_order_relaxed);
+  if (quota >= 0 && now <= quota_ttl_.load(std::memory_order_relaxed)) {
+    if (take_from_quota(second, quota)) {
+      sampled_.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+  } else if (reservoir_size > 0 && borrow(second)) {
+    // No (valid) quota yet: one request a second, as the service expects while it assigns one.
+    borrowed_.fetch_add(1, std::memory_order_relaxed);
+    sampled_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  if (draw < fixed_rate_.load(std::memory_order_relaxed)) {
+    sampled_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  return false;
+}
+
+void RuleState::apply_target(std::optional<double> fixed_rate, std::optional<std::int64_t> quota,
+                             std::optional<double> quota_ttl, std::optional<double> interval) noexcept {
+  if (fixed_rate) fixed_rate_.store(*fixed_rate, std::memory_order_relaxed);
+  if (quota) quota_.store(*quota, std::memory_order_relaxed);
+  if (quota_ttl) quota_ttl_.store(*quota_ttl, std::memory_order_relaxed);
+  if (interval && *interval > 0) interval_.store(*interval, std::memory_order_relaxed);
+}
+
+std::optional<RuleState::Statistics> RuleState::take_statistics_if_due(double now) noexcept {
+  if (now < last_report_.load(std::memory_order_relaxed) + interval()) return std::nullopt;
+  if (requests_.load(std::memory_order_relaxed) == 0) return std::nullopt;  // not matched since
+  Statistics statistics;
+  statistics.requests = requests_.exchange(0, std::memory_order_relaxed);
+  statistics.sampled = sampled_.exchange(0, std::memory_order_relaxed);
+  statistics.borrowed = borrowed_.exchange(0, std::memory_order_relaxed);
+  last_report_.store(now, std::memory_order_relaxed);
+  return statistics;
+}
+
+bool CentralizedRule::matches(const SamplingRequest& request) const noexcept {
+  return pattern_matches(service_name, request.service_name) &&
+         pattern_matches(service_type, request.service_type) &&
+         pattern_matches(host, request.host) && pattern_matches(http_method, request.method) &&
+         pattern_matches(url_path, request.url_path);
+}
+
+const CentralizedRule* RuleSet::match(const SamplingRequest& request) const noexcept {
+  for (const auto& rule : rules) {
+    if (rule.matches(request)) return &rule;
+  }
+  return nullptr;
+}
+
+const CentralizedRule* RuleSet::find(std::string_view name) const noexcept {
+  for (const auto& rule : rules) {
+    if (rule.name == name) return &rule;
+  }
+  return nullptr;
+}
+
+std::optional<std::vector<CentralizedRule>> parse_sampling_rules(std::string_view body,
+                                                                 std::string* next_token,
+                                                                 std::vector<std::string>* skipped,
+                                                                 std::string* error) {
+  auto document = nlohmann::json::parse(body, nullptr, false);
+  if (!document.is_object()) {
+    if (error) *error = "GetSamplingRules: the response is not a JSON object";
+    return std::nullopt;
+  }
+  auto records = document.find("SamplingRuleRecords");
+  if (records == document.end() || !records->is_array()) {
+    if (error) *error = "GetSamplingRules: SamplingRuleRecords missing";
+    return std::nullopt;
+  }
+  if (next_token) {
+    auto token = document.find("NextToken");
+    *next_token = token != document.end() && token->is_string() ? token->get<std::string>() : "";
+  }
+  std::vector<CentralizedRule> rules;
+  for (const auto& record : *records) {
+    const nlohmann::json* rule = record.is_object() && record.contains("SamplingRule")
+                                     ? &record["SamplingRule"]
+                                     : nullptr;
+    std::string problem = rule ? check_record(*rule) : "record without SamplingRule";
+    if (!problem.empty()) {
+      if (skipped) {
+        std::string name = rule && rule->is_object() ? string_field(*rule, "RuleName", "?") : "?";
+        skipped->push_back("rule \"" + name + "\": " + problem);
+      }
+      continue;
+    }
+    CentralizedRule parsed;
+    parsed.name = (*rule)["RuleName"].get<std::string>();
+    parsed.priority = static_cast<std::int64_t>((*rule)["Priority"].get<double>());
+    double reservoir = (*rule)["ReservoirSize"].get<double>();
+    parsed.reservoir_size = reservoir > 4e9 ? 4000000000u : static_cast<std::uint32_t>(reservoir);
+    parsed.fixed_rate = (*rule)["FixedRate"].get<double>();
+    parsed.service_name = (*rule)["ServiceName"].get<std::string>();
+    parsed.service_type = (*rule)["ServiceType"].get<std::string>();
+    parsed.host = (*rule)["Host"].get<std::string>();
+    parsed.http_method = (*rule)["HTTPMethod"].get<std::string>();
+    parsed.url_path = (*rule)["URLPath"].get<std::string>();
+    rules.push_back(std::move(parsed));
+  }
+  return rules;
+}
+
+RuleSet make_rule_set(std::vector<CentralizedRule> rules, const RuleSet* previous) {
+  std::sort(rules.begin(), rules.end(), [](const CentralizedRule& a, const CentralizedRule& b) {
+    bool a_default = a.name == "Default";
+    bool b_default = b.name == "Default";
+    if (a_default != b_default) return b_default;
+    if (a.priority != b.priority) return a.priority < b.priority;
+    return a.name < b.name;
+  });
+  RuleSet set;
+  for (auto& rule : rules) {
+    if (set.find(rule.name) != nullptr) continue;  // names are unique; keep the first
+    const CentralizedRule* old = previous ? previous->find(rule.name) : nullptr;
+    rule.state = old ? old->state : std::make_shared<RuleState>();
+    rule.state->set_fixed_rate(rule.fixed_rate);
+    set.rules.push_back(std::move(rule));
+  }
+  return set;
+}
+
+std::optional<nlohmann::json> statistics_document(const RuleSet& rules, double now,
+                                                  std::string_view client_id) {
+  nlohmann::json documents = nlohmann::json::array();
+  for (const auto& rule : rules.rules) {
+    auto statistics = rule.state->take_statistics_if_due(now);
+    if (!statistics) continue;
+    documents.push_back({{"RuleName", rule.name},
+                         {"ClientID", client_id},
+                         {"Timestamp", static_cast<std::int64_t>(std::floor(now))},
+                         {"RequestCount", statistics->requests},
+                         {"SampledCount", statistics->sampled},
+                         {"BorrowCount", statistics->borrowed}});
+  }
+  if (documents.empty()) return std::nullopt;
+  return nlohmann::json{{"SamplingStatisticsDocuments", std::move(documents)}};
+}
+
+std::optional<TargetsOutcome> apply_sampling_targets(const RuleSet& rules, std::string_view body,
+                                                     std::string* error) {
+  auto document = nlohmann::json::parse(body, nullptr, false);
+  if (!document.is_object()) {
+    if (error) *error = "SamplingTargets: the response is not a JSON object";
+    return std::nullopt;
+  }
+  TargetsOutcome outcome;
+  outcome.last_rule_modification = number_field(document, "LastRuleModification").value_or(0);
+  auto targets = document.find("SamplingTargetDocuments");
+  if (targets != document.end() && targets->is_array()) {
+    for (const auto& target : *targets) {
+      if (!target.is_object() || !target.contains("RuleName") || !target["RuleName"].is_string()) {
+        continue;
+      }
+      const CentralizedRule* rule = rules.find(target["RuleName"].get<std::string>());
+      if (rule == nullptr) continue;
+      std::optional<double> rate = number_field(target, "FixedRate");
+      if (rate && (*rate < 0 || *rate > 1)) rate.reset();
+      std::optional<std::int64_t> quota;
+      if (auto q = target.find("ReservoirQuota"); q != target.end() && is_non_negative_integer(*q)) {
+        quota = static_cast<std::int64_t>(q->get<double>());
+      }
+      rule->state->apply_target(rate, quota, number_field(target, "ReservoirQuotaTTL"),
+                                number_field(target, "Interval"));
+    }
+  }
+  auto unprocessed = document.find("UnprocessedStatistics");
+  if (unprocessed != document.end() && unprocessed->is_array()) {
+    for (const auto& entry : *unprocessed) {
+      if (!entry.is_object()) continue;
+      std::string code = string_field(entry, "ErrorCode", "");
+      outcome.problems.push_back("rule \"" + string_field(entry, "RuleName", "?") + "\": " + code +
+                                 " " + string_field(entry, "Message", ""));
+      if (!code.empty() && code[0] == '4') outcome.refresh_rules = true;
+    }
+  }
+  return outcome;
+}
+
+}  // namespace xray::detail

@@ -1,0 +1,280 @@
+#include "sampling/centralized_sampling.hpp"
+
+#include <pthread.h>
+
+#include <chrono>
+#include <random>
+
+#include "http/http_client.hpp"
+#include "model/ids.hpp"
+#include "sampling/default_sampling.hpp"
+
+namespace xray::detail {
+namespace {
+
+std::atomic<unsigned> g_fork_generation{0};
+void on_fork_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+constexpr double kRetiredGraceSeconds = 60;
+constexpr auto kHttpTimeout = std::chrono::seconds(2);
+
+double system_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::chrono::steady_clock::duration seconds(double value) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(value));
+}
+
+}  // namespace
+
+std::string new_client_id() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  unsigned char bytes[12];
+  random_bytes(bytes, sizeof bytes);
+  std::string id;
+  for (unsigned char byte : bytes) {
+    id += kHex[byte >> 4];
+    id += kHex[byte & 0xf];
+  }
+  return id;
+}
+
+CentralizedRuleCache::CentralizedRuleCache(Logger& logger, CentralizedOptions options)
+    : logger_(logger),
+      options_(std::move(options)),
+      generation_(g_fork_generation.load(std::memory_order_relaxed)),
+      endpoint_(default_daemon_address().tcp),
+      client_id_(new_client_id()) {
+  static const int registered = pthread_atfork(nullptr, nullptr, &on_fork_child);
+  (void)registered;
+}
+
+CentralizedRuleCache::~CentralizedRuleCache() {
+  stop();
+  current_.store(nullptr);
+}
+
+double CentralizedRuleCache::now() const noexcept {
+  return options_.now ? options_.now() : system_seconds();
+}
+
+double CentralizedRuleCache::draw() const noexcept {
+  return options_.draw ? options_.draw() : uniform_draw();
+}
+
+std::string CentralizedRuleCache::client_id() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return client_id_;
+}
+
+void CentralizedRuleCache::set_endpoint(const Endpoint& tcp) noexcept {
+  std::lock_guard<std::mutex> lock(mutex_);
+  endpoint_ = tcp;
+}
+
+bool CentralizedRuleCache::fresh(double now) const noexcept {
+  double fetched = last_rules_fetch_.load(std::memory_order_acquire);
+  return fetched > 0 && now - fetched <= kManifestTtlSeconds;
+}
+
+const CentralizedRule* CentralizedRuleCache::match(const SamplingRequest& request,
+                                                   double now) noexcept {
+  if (!activated_.load(std::memory_order_relaxed) ||
+      generation_.load(std::memory_order_relaxed) != g_fork_generation.load(std::memory_order_relaxed)) {
+    activate();
+  }
+  if (!fresh(now)) return nullptr;
+  const RuleSet* rules = current_.load(std::memory_order_acquire);
+  return rules ? rules->match(request) : nullptr;
+}
+
+void CentralizedRuleCache::activate() noexcept {
+  try {
+    std::lock_guard<std::mutex> lock(mutex_);
+    unsigned generation = g_fork_generation.load(std::memory_order_relaxed);
+    if (generation_.load(std::memory_order_relaxed) != generation) {
+      // Forked: the parent's poller does not exist here. A new client, a poller of our own.
+      (void)poller_.release();
+      client_id_ = new_client_id();
+      generation_.store(generation, std::memory_order_relaxed);
+    }
+    activated_.store(true, std::memory_order_relaxed);
+    rules_requested_ = true;  // the first fetch happens at the first decision (spec §7.4)
+    if (options_.start_poller && !poller_ && !stopping_) {
+      poller_ = std::make_unique<std::thread>(&CentralizedRuleCache::run, this);
+    }
+  } catch (...) {
+    // No thread: local rules keep deciding.
+  }
+  wake_.notify_one();
+}
+
+void CentralizedRuleCache::stop() noexcept {
+  std::unique_ptr<std::thread> poller;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    poller = std::move(poller_);
+  }
+  wake_.notify_one();
+  if (poller && poller->joinable()) poller->join();
+}
+
+void CentralizedRuleCache::run() noexcept {
+  std::mt19937_64 jitter(std::random_device{}());
+  auto uniform = [&jitter](double max) {
+    return std::uniform_real_distribution<double>(0, max)(jitter);
+  };
+  auto next_rules = std::chrono::steady_clock::now();
+  auto next_targets = next_rules + seconds(kTargetsInterval + uniform(0.1));
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    auto wake_at = rules_requested_ ? std::chrono::steady_clock::now() : std::min(next_rules, next_targets);
+    if (wake_.wait_until(lock, wake_at, [&] { return stopping_ || rules_requested_; }) && stopping_) break;
+    auto now = std::chrono::steady_clock::now();
+    bool rules_due = rules_requested_ || now >= next_rules;
+    bool targets_due = now >= next_targets;
+    rules_requested_ = false;
+    lock.unlock();
+    if (rules_due) {
+      refresh_rules(this->now());
+      next_rules = std::chrono::steady_clock::now() + seconds(kRulesInterval + uniform(5));
+    }
+    if (targets_due) {
+      refresh_targets(this->now());
+      next_targets = std::chrono::steady_clock::now() + seconds(kTargetsInterval + uniform(0.1));
+    }
+    lock.lock();
+  }
+}
+
+std::optional<std::string> CentralizedRuleCache::post(const char* path, const std::string& body,
+                                                      std::string* error) {
+  HttpRequest request;
+  request.method = "POST";
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    request.host = endpoint_.host;
+    request.port = endpoint_.port;
+  }
+  request.target = path;
+  request.headers = {{"Content-Type", "application/json"}};
+  request.body = body;
+  HttpDeadlines deadlines;
+  deadlines.connect = std::chrono::duration_cast<std::chrono::milliseconds>(kHttpTimeout);
+  deadlines.deadline = std::chrono::steady_clock::now() + kHttpTimeout;
+  deadlines.max_body_bytes = 4 * 1024 * 1024;
+  HttpResult result = http_request(request, deadlines);
+  if (!result.ok()) {
+    *error = std::string(path) + " via " + to_string(Endpoint{request.host, request.port}) + ": " +
+             result.error;
+    return std::nullopt;
+  }
+  if (result.response->status < 200 || result.response->status >= 300) {
+    *error = std::string(path) + ": HTTP " + std::to_string(result.response->status);
+    return std::nullopt;
+  }
+  return std::move(result.response->body);
+}
+
+bool CentralizedRuleCache::refresh_rules(double now) noexcept {
+  std::lock_guard<std::mutex> poll_lock(poll_mutex_);
+  try {
+    std::vector<CentralizedRule> rules;
+    std::vector<std::string> skipped;
+    std::string token;
+    std::string error;
+    for (int page = 0; page < kMaxPages; ++page) {
+      nlohmann::json request = {{"NextToken", token.empty() ? nlohmann::json() : nlohmann::json(token)}};
+      auto body = post("/GetSamplingRules", request.dump(), &error);
+      std::optional<std::vector<CentralizedRule>> parsed;
+      if (body) parsed = parse_sampling_rules(*body, &token, &skipped, &error);
+      if (!parsed) {
+        logger_.log_limited(LogKind::kSamplingPoll, LogLevel::kWarn,
+                            "sampling rules not refreshed: " + error);
+        return false;
+      }
+      for (auto& rule : *parsed) rules.push_back(std::move(rule));
+      if (token.empty()) break;
+    }
+    for (const auto& line : skipped) logger_.log(LogLevel::kDebug, "sampling: skipped " + line);
+
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto next = std::make_unique<const RuleSet>(make_rule_set(std::move(rules), owned_.get()));
+    current_.store(next.get(), std::memory_order_release);
+    if (owned_) retired_.emplace_back(now, std::move(owned_));
+    owned_ = std::move(next);
+    while (!retired_.empty() && now - retired_.front().first > kRetiredGraceSeconds) {
+      retired_.pop_front();
+    }
+    last_rules_fetch_.store(now, std::memory_order_release);
+    logger_.log(LogLevel::kDebug,
+                "sampling: " + std::to_string(owned_->rules.size()) + " centralized rules in use");
+    return true;
+  } catch (const std::exception& e) {
+    logger_.log_limited(LogKind::kSamplingPoll, LogLevel::kWarn,
+                        std::string("sampling rules not refreshed: ") + e.what());
+    return false;
+  }
+}
+
+bool CentralizedRuleCache::refresh_targets(double now) noexcept {
+  bool fetch_rules = false;
+  {
+    std::lock_guard<std::mutex> poll_lock(poll_mutex_);
+    try {
+      const RuleSet* rules = current_.load(std::memory_order_acquire);
+      if (rules == nullptr) return false;
+      auto statistics = statistics_document(*rules, now, client_id());
+      if (!statistics) return true;  // nothing due: no call
+      std::string error;
+      auto body = post("/SamplingTargets", statistics->dump(), &error);
+      std::optional<TargetsOutcome> outcome;
+      if (body) outcome = apply_sampling_targets(*rules, *body, &error);
+      if (!outcome) {
+        logger_.log_limited(LogKind::kSamplingPoll, LogLevel::kWarn,
+                            "sampling targets not refreshed: " + error);
+        return false;
+      }
+      for (const auto& problem : outcome->problems) {
+        logger_.log(LogLevel::kWarn, "sampling statistics not processed: " + problem);
+      }
+      fetch_rules = outcome->refresh_rules ||
+                    outcome->last_rule_modification > last_rules_fetch_.load(std::memory_order_acquire);
+    } catch (const std::exception& e) {
+      logger_.log_limited(LogKind::kSamplingPoll, LogLevel::kWarn,
+                          std::string("sampling targets not refreshed: ") + e.what());
+      return false;
+    }
+  }
+  if (fetch_rules) refresh_rules(now);
+  return true;
+}
+
+CentralizedSampling::CentralizedSampling(std::shared_ptr<CentralizedRuleCache> cache,
+                                         std::shared_ptr<SamplingStrategy> fallback)
+    : cache_(std::move(cache)), fallback_(std::move(fallback)) {}
+
+SamplingDecision CentralizedSampling::decide(const SamplingRequest& request) noexcept {
+  double now = cache_->now();
+  if (const CentralizedRule* rule = cache_->match(request, now)) {
+    SamplingDecision decision;
+    decision.sampled = rule->state->decide(now, cache_->draw(), rule->reservoir_size);
+    if (decision.sampled) {
+      try {
+        decision.rule_name = rule->name;  // recorded as aws.xray.sampling_rule_name
+      } catch (...) {
+      }
+    }
+    return decision;
+  }
+  return fallback_->decide(request);
+}
+
+std::string CentralizedSampling::describe() const {
+  return "centralized rules from the daemon (fallback: " + fallback_->describe() + ")";
+}
+
+}  // namespace xray::detail

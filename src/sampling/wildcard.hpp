@@ -1,0 +1,24 @@
+// Internal: the wildcard matcher of sampling rules (spec §7.3).
+//
+// `*` matches zero or more characters, `?` exactly one; everything else matches itself, with ASCII
+// case folding unless `case_insensitive` is false. `""` matches only `""`; `*` matches everything.
+// Greedy two-pointer with backtracking to the last `*` (aws-xray-sdk-go
+// `pattern/search_pattern.go`): no allocation, no regex, O(pattern * text) worst case and linear on
+// patterns such as `a*b`.
+//
+//   wildcard_match("*.amazon.com", "moop.amazon.com");   // true
+//   wildcard_match("Fo?", "FOo", false);                 // false: case-sensitive
+//
+// "An absent pattern or text never matches" is the caller's business: this takes only present ones.
+//
+// Thread safety: thread-safe (a pure function).
+#pragma once
+
+#include <string_view>
+
+namespace xray::detail {
+
+bool wildcard_match(std::string_view pattern, std::string_view text,
+                    bool case_insensitive = true) noexcept;
+
+}  // namespace xray::detail

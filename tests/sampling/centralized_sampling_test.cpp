@@ -1,0 +1,307 @@
+#include "sampling/centralized_sampling.hpp"
+
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/fake_http_server.hpp"
+#include "support/test_recorder.hpp"
+
+namespace xray::detail {
+namespace {
+
+using json = nlohmann::json;
+using testing::FakeHttpServer;
+using testing::HttpReply;
+using testing::RecordedRequest;
+
+json rule(const std::string& name, int priority, double rate, int reservoir, const std::string& path = "*") {
+  return {{"SamplingRule",
+           {{"RuleName", name}, {"ResourceARN", "*"}, {"Priority", priority}, {"FixedRate", rate},
+            {"ReservoirSize", reservoir}, {"ServiceName", "*"}, {"ServiceType", "*"}, {"Host", "*"},
+            {"HTTPMethod", "*"}, {"URLPath", path}, {"Version", 1}, {"Attributes", json::object()}}}};
+}
+
+json rules_page(json records, const char* token = nullptr) {
+  return {{"SamplingRuleRecords", std::move(records)},
+          {"NextToken", token ? json(token) : json(nullptr)}};
+}
+
+// The daemon's TCP proxy: serves whatever the test puts in `rules` / `targets`.
+class FakeProxy {
+ public:
+  FakeProxy()
+      : server_([this](const RecordedRequest& request) {
+          std::lock_guard<std::mutex> lock(mutex_);
+          if (request.target == "/GetSamplingRules") return rules_reply_(request);
+          if (request.target == "/SamplingTargets") return targets_reply_(request);
+          return HttpReply(404);
+        }) {}
+
+  void serve_rules(std::function<HttpReply(const RecordedRequest&)> reply) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    rules_reply_ = std::move(reply);
+  }
+  void serve_rules(const json& body) {
+    serve_rules([text = body.dump()](const RecordedRequest&) { return HttpReply(200, {}, text); });
+  }
+  void serve_targets(const json& body) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    targets_reply_ = [text = body.dump()](const RecordedRequest&) { return HttpReply(200, {}, text); };
+  }
+  std::vector<RecordedRequest> requests(const std::string& target) const {
+    std::vector<RecordedRequest> out;
+    for (auto& r : server_.requests()) {
+      if (r.target == target) out.push_back(r);
+    }
+    return out;
+  }
+  Endpoint endpoint() const { return {"127.0.0.1", server_.port()}; }
+  FakeHttpServer& server() { return server_; }
+
+ private:
+  mutable std::mutex mutex_;
+  std::function<HttpReply(const RecordedRequest&)> rules_reply_ = [](const RecordedRequest&) {
+    return HttpReply(200, {}, rules_page(json::array()).dump());
+  };
+  std::function<HttpReply(const RecordedRequest&)> targets_reply_ = [](const RecordedRequest&) {
+    return HttpReply(200, {}, "{}");
+  };
+  FakeHttpServer server_;
+};
+
+// A fallback that says what it decided, so tests see who decided.
+class CountingFallback final : public SamplingStrategy {
+ public:
+  SamplingDecision decide(const SamplingRequest&) noexcept override {
+    ++calls;
+    return {false, ""};
+  }
+  std::string describe() const override { return "counting fallback"; }
+  std::atomic<int> calls{0};
+};
+
+class CentralizedSamplingTest : public ::testing::Test {
+ protected:
+  CentralizedSamplingTest() {
+    logger_.set_sink(log_.sink());
+    logger_.set_level(LogLevel::kDebug);
+    logger_.set_rate_limit_interval(std::chrono::nanoseconds(0));
+    CentralizedOptions options;
+    options.now = [this] { return now_.load(); };
+    options.draw = [this] { return draw_.load(); };
+    options.start_poller = false;
+    cache_ = std::make_shared<CentralizedRuleCache>(logger_, options);
+    cache_->set_endpoint(proxy_.endpoint());
+    fallback_ = std::make_shared<CountingFallback>();
+    sampling_ = std::make_shared<CentralizedSampling>(cache_, fallback_);
+  }
+
+  SamplingDecision decide(const char* path = "/") {
+    SamplingRequest request;
+    request.url_path = path;
+    return sampling_->decide(request);
+  }
+
+  testing::CapturedLog log_;
+  Logger logger_;
+  FakeProxy proxy_;
+  std::atomic<double> now_{1530923100.0};
+  std::atomic<double> draw_{0.99};
+  std::shared_ptr<CentralizedRuleCache> cache_;
+  std::shared_ptr<CountingFallback> fallback_;
+  std::shared_ptr<CentralizedSampling> sampling_;
+};
+
+TEST_F(CentralizedSamplingTest, LocalFallbackDecidesUntilRulesArrive) {
+  EXPECT_FALSE(decide().sampled);
+  EXPECT_EQ(fallback_->calls, 1);
+}
+
+TEST_F(CentralizedSamplingTest, FetchesRulesAndRecordsTheRuleName) {
+  proxy_.serve_rules(rules_page(json::array({rule("Default", 10000, 0.0, 1)})));
+  ASSERT_TRUE(cache_->refresh_rules(now_));
+  auto requests = proxy_.requests("/GetSamplingRules");
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].header("Content-Type"), "application/json");
+  EXPECT_EQ(json::parse(requests[0].body), json::parse(R"({"NextToken":null})"));
+  EXPECT_EQ(requests[0].header("Host"), "127.0.0.1:" + std::to_string(proxy_.endpoint().port));
+  SamplingDecision first = decide();
+  EXPECT_TRUE(first.sampled);  // borrowed: no quota yet
+  EXPECT_EQ(first.rule_name, "Default");
+  EXPECT_FALSE(decide().sampled);  // rate 0
+  EXPECT_EQ(fallback_->calls, 0);
+}
+
+TEST_F(CentralizedSamplingTest, FollowsNextTokenPages) {
+  proxy_.serve_rules([](const RecordedRequest& request) {
+    auto body = json::parse(request.body);
+    if (body["NextToken"].is_null()) {
+      return HttpReply(200, {}, rules_page(json::array({rule("a", 1, 1.0, 0, "/a")}), "page-2").dump());
+    }
+    EXPECT_EQ(body["NextToken"], "page-2");
+    return HttpReply(200, {}, rules_page(json::array({rule("b", 2, 1.0, 0, "/b")})).dump());
+  });
+  ASSERT_TRUE(cache_->refresh_rules(now_));
+  EXPECT_EQ(proxy_.requests("/GetSamplingRules").size(), 2u);
+  EXPECT_EQ(decide("/a").rule_name, "a");
+  EXPECT_EQ(decide("/b").rule_name, "b");
+  EXPECT_FALSE(decide("/c").sampled);  // no rule: the fallback
+  EXPECT_EQ(fallback_->calls, 1);
+}
+
+TEST_F(CentralizedSamplingTest, ReportsStatisticsAndAppliesQuotaThenTtlExpiry) {
+  proxy_.serve_rules(rules_page(json::array({rule("base", 1, 0.0, 5)})));
+  ASSERT_TRUE(cache_->refresh_rules(now_));
+  EXPECT_TRUE(decide().sampled);   // borrow
+  EXPECT_FALSE(decide().sampled);  // one borrow per second
+  proxy_.serve_targets({{"SamplingTargetDocuments",
+                         {{{"RuleName", "base"}, {"FixedRate", 0.0}, {"ReservoirQuota", 2},
+                           {"ReservoirQuotaTTL", now_ + 20}, {"Interval", 10}}}},
+                        {"LastRuleModification", now_ - 100}});
+  ASSERT_TRUE(cache_->refresh_targets(now_));
+  auto reports = proxy_.requests("/SamplingTargets");
+  ASSERT_EQ(reports.size(), 1u);
+  json stats = json::parse(reports[0].body)["SamplingStatisticsDocuments"][0];
+  EXPECT_EQ(stats["RuleName"], "base");
+  EXPECT_EQ(stats["RequestCount"], 2);
+  EXPECT_EQ(stats["SampledCount"], 1);
+  EXPECT_EQ(stats["BorrowCount"], 1);
+  EXPECT_EQ(stats["ClientID"].get<std::string>().size(), 24u);
+  EXPECT_EQ(stats["Timestamp"], static_cast<std::int64_t>(now_.load()));
+
+  now_ = now_ + 1;  // a new second with a quota of 2
+  EXPECT_TRUE(decide().sampled);
+  EXPECT_TRUE(decide().sampled);
+  EXPECT_FALSE(decide().sampled);
+  EXPECT_TRUE(cache_->refresh_targets(now_));  // interval not over: nothing due, no call
+  EXPECT_EQ(proxy_.requests("/SamplingTargets").size(), 1u);
+
+  now_ = now_ + 30;  // TTL passed: borrowing again, then the fixed rate
+  EXPECT_TRUE(decide().sampled);
+  EXPECT_FALSE(decide().sampled);
+  draw_ = 0.0;
+  proxy_.serve_targets({{"SamplingTargetDocuments", {{{"RuleName", "base"}, {"FixedRate", 0.5}}}}});
+  ASSERT_TRUE(cache_->refresh_targets(now_));
+  EXPECT_TRUE(decide().sampled);  // rate 0.5 > draw 0
+}
+
+TEST_F(CentralizedSamplingTest, QuotaZeroIsHonouredWithoutBorrowing) {
+  proxy_.serve_rules(rules_page(json::array({rule("base", 1, 0.0, 5)})));
+  ASSERT_TRUE(cache_->refresh_rules(now_));
+  decide();
+  proxy_.serve_targets({{"SamplingTargetDocuments",
+                         {{{"RuleName", "base"}, {"ReservoirQuota", 0}, {"ReservoirQuotaTTL", now_ + 60}}}}});
+  ASSERT_TRUE(cache_->refresh_targets(now_));
+  now_ = now_ + 1;
+  EXPECT_FALSE(decide().sampled);
+  EXPECT_FALSE(decide().sampled);
+}
+
+TEST_F(CentralizedSamplingTest, LastRuleModificationTriggersARulesRefresh) {
+  proxy_.serve_rules(rules_page(json::array({rule("old", 1, 1.0, 0)})));
+  ASSERT_TRUE(cache_->refresh_rules(now_));
+  decide();
+  now_ = now_ + 20;
+  proxy_.serve_rules(rules_page(json::array({rule("new", 1, 1.0, 0)})));
+  proxy_.serve_targets({{"SamplingTargetDocuments", json::array()}, {"LastRuleModification", now_ - 1}});
+  ASSERT_TRUE(cache_->refresh_targets(now_));
+  EXPECT_EQ(proxy_.requests("/GetSamplingRules").size(), 2u);
+  EXPECT_EQ(decide().rule_name, "new");  // "old" was removed
+}
+
+TEST_F(CentralizedSamplingTest, BadAnswersKeepTheLastGoodRulesAndLog) {
+  proxy_.serve_rules(rules_page(json::array({rule("good", 1, 1.0, 0)})));
+  ASSERT_TRUE(cache_->refresh_rules(now_));
+  const std::vector<std::function<HttpReply(const RecordedRequest&)>> bad = {
+      [](const RecordedRequest&) { return HttpReply(500, {}, "oops"); },
+      [](const RecordedRequest&) { return HttpReply(200, {}, "{not json"); },
+      [](const RecordedRequest&) { return HttpReply(200, {}, R"({"NextToken":null})"); },
+      [](const RecordedRequest&) { return HttpReply::close_at_once(); },
+  };
+  for (const auto& reply : bad) {
+    proxy_.serve_rules(reply);
+    EXPECT_FALSE(cache_->refresh_rules(now_));
+    EXPECT_EQ(decide().rule_name, "good");
+  }
+  EXPECT_TRUE(log_.contains("sampling rules not refreshed"));
+}
+
+TEST_F(CentralizedSamplingTest, AServerThatNeverAnswersFailsByTheTimeout) {
+  proxy_.serve_rules([](const RecordedRequest&) { return HttpReply::hang_up(); });
+  EXPECT_FALSE(cache_->refresh_rules(now_));
+  EXPECT_FALSE(decide().sampled);
+  EXPECT_EQ(fallback_->calls, 1);  // never had rules: local decides
+}
+
+TEST_F(CentralizedSamplingTest, AClosedPortLeavesTheFallbackDeciding) {
+  std::uint16_t closed;
+  {
+    FakeHttpServer gone(nullptr);
+    closed = gone.port();
+  }
+  cache_->set_endpoint({"127.0.0.1", closed});
+  EXPECT_FALSE(cache_->refresh_rules(now_));
+  decide();
+  EXPECT_EQ(fallback_->calls, 1);
+}
+
+TEST_F(CentralizedSamplingTest, RulesOlderThanAnHourGiveWayToLocalRules) {
+  proxy_.serve_rules(rules_page(json::array({rule("r", 1, 1.0, 0)})));
+  ASSERT_TRUE(cache_->refresh_rules(now_));
+  now_ = now_ + 3600;
+  EXPECT_EQ(decide().rule_name, "r");
+  now_ = now_ + 1;
+  decide();
+  EXPECT_EQ(fallback_->calls, 1);
+}
+
+TEST_F(CentralizedSamplingTest, FivePercentOfManyDecisions) {
+  proxy_.serve_rules(rules_page(json::array({rule("Default", 10000, 0.05, 0)})));
+  ASSERT_TRUE(cache_->refresh_rules(now_));
+  std::mt19937_64 engine(20261128);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  int sampled = 0;
+  constexpr int kDecisions = 100000;
+  for (int i = 0; i < kDecisions; ++i) {
+    draw_ = uniform(engine);
+    sampled += decide().sampled ? 1 : 0;
+  }
+  // Binomial(100000, 0.05): mean 5000, sigma ~69; 5 sigma either way.
+  EXPECT_NEAR(sampled, 5000, 345);
+}
+
+TEST(CentralizedPollerTest, FirstDecisionStartsThePollerWhichFetchesRules) {
+  FakeProxy proxy;
+  proxy.serve_rules(rules_page(json::array({rule("Default", 10000, 0.05, 1)})));
+  Logger logger;
+  auto cache = std::make_shared<CentralizedRuleCache>(logger);
+  cache->set_endpoint(proxy.endpoint());
+  CentralizedSampling sampling(cache, make_default_sampling());
+  EXPECT_TRUE(proxy.requests("/GetSamplingRules").empty());  // lazy
+  sampling.decide(SamplingRequest{});
+  EXPECT_TRUE(proxy.server().wait_for_requests(1, std::chrono::seconds(5)));
+  EXPECT_EQ(cache->client_id().size(), 24u);
+  cache->stop();
+}
+
+TEST_F(CentralizedSamplingTest, ConcurrentDecisionsWhileRulesAreRefreshed) {
+  proxy_.serve_rules(rules_page(json::array({rule("a", 1, 0.5, 1), rule("Default", 10000, 0.05, 1)})));
+  ASSERT_TRUE(cache_->refresh_rules(now_));
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      while (!stop) decide();
+    });
+  }
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(cache_->refresh_rules(now_));
+  ASSERT_TRUE(cache_->refresh_targets(now_ + 10));
+  stop = true;
+  for (auto& thread : threads) thread.join();
+}
+
+}  // namespace
+}  // namespace xray::detail

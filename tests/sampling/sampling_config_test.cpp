@@ -1,0 +1,166 @@
+// Local sampling rules through Recorder configuration: Config::sampling set to
+// Sampling::local_rules_file / local_rules_json (spec §7.2).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "sampling/local_rules.hpp"
+#include "support/fake_daemon.hpp"
+#include "support/test_recorder.hpp"
+#include "xray/recorder.hpp"
+#include "xray/sampling.hpp"
+
+namespace xray {
+namespace {
+
+using testing::config_for;
+using testing::configure;
+using ::testing::Contains;
+using testing::FakeDaemon;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+constexpr auto kWait = std::chrono::seconds(5);
+
+// A file under /tmp, unique per process and per instance; removed on destruction.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& contents) {
+    static std::atomic<int> counter{0};
+    path_ = "/tmp/xray_sampling_config_test_" + std::to_string(::getpid()) + "_" +
+            std::to_string(counter.fetch_add(1)) + ".json";
+    std::ofstream(path_) << contents;
+  }
+  ~TempFile() { std::remove(path_.c_str()); }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::shared_ptr<SamplingStrategy> sampler_of(Recorder& recorder) {
+  return detail::RecorderAccess::core(recorder).settings()->sampler;
+}
+
+bool begin_sampled(Recorder& recorder, const SamplingRequest& request) {
+  SegmentScope segment = recorder.begin_segment("checkout", TraceHeader{}, request);
+  return segment.sampled();
+}
+
+SamplingRequest path(std::string_view url_path) {
+  SamplingRequest request;
+  request.host = "shop.example.com";
+  request.method = "GET";
+  request.url_path = url_path;
+  return request;
+}
+
+const char* const kNeverRules =
+    R"({"version":2,"default":{"fixed_target":1,"rate":1},"rules":[)"
+    R"({"description":"health checks","host":"*","http_method":"*","url_path":"/never/*",)"
+    R"("fixed_target":0,"rate":0}]})";
+
+class SamplingConfigTest : public ::testing::Test {
+ protected:
+  void TearDown() override { EXPECT_THAT(daemon_.errors(), IsEmpty()); }
+
+  FakeDaemon daemon_;
+  Recorder recorder_;
+};
+
+TEST_F(SamplingConfigTest, InvalidRulesFileReportsFileAndProblemAndUsesTheDefault) {
+  TempFile rules(R"({"version":2,"default":{"fixed_target":1,"rate":0.05},"rules":[)"
+                 R"({"host":"*","http_method":"*","url_path":"*","fixed_target":1,"rate":5}]})");
+  Config config = config_for(daemon_, "rules-service");
+  config.sampling = Sampling::local_rules_file(rules.path());
+  ConfigResult result = configure(recorder_, config);
+  ASSERT_THAT(result.errors, SizeIs(1));
+  EXPECT_THAT(result.errors[0], HasSubstr("\"" + rules.path() + "\""));
+  EXPECT_THAT(result.errors[0], HasSubstr("rules[0]: rate must be a number in [0, 1]"));
+
+  // Everything else applied; sampling uses the built-in default (1 per second, then 5%).
+  auto settings = detail::RecorderAccess::core(recorder_).settings();
+  EXPECT_EQ(settings->service_name, "rules-service");
+  ASSERT_NE(settings->sampler, nullptr);
+  EXPECT_EQ(dynamic_cast<detail::LocalRulesSampling*>(settings->sampler.get()), nullptr);
+  EXPECT_EQ(settings->sampler->describe(), make_default_sampling()->describe());
+  // The default's reservoir is fresh, so the first segment is sampled.
+  EXPECT_TRUE(begin_sampled(recorder_, path("/never/x")));
+}
+
+TEST_F(SamplingConfigTest, MissingRulesFileIsReported) {
+  Config config = config_for(daemon_);
+  std::string missing =
+      "/tmp/xray_sampling_config_test_does_not_exist_" + std::to_string(::getpid()) + ".json";
+  config.sampling = Sampling::local_rules_file(missing);
+  ConfigResult result = configure(recorder_, config);
+  ASSERT_THAT(result.errors, SizeIs(1));
+  EXPECT_THAT(result.errors[0], HasSubstr(missing));
+  EXPECT_THAT(result.errors[0], HasSubstr("cannot open"));
+  EXPECT_NE(sampler_of(recorder_), nullptr);
+}
+
+TEST_F(SamplingConfigTest, InvalidRulesJsonIsReported) {
+  Config config = config_for(daemon_);
+  config.sampling = Sampling::local_rules_json(R"({"version":3,"default":{}})");
+  ConfigResult result = configure(recorder_, config);
+  ASSERT_THAT(result.errors, SizeIs(1));
+  EXPECT_THAT(result.errors[0], HasSubstr("sampling rules JSON: version must be 1 or 2"));
+  ASSERT_NE(sampler_of(recorder_), nullptr);
+  EXPECT_EQ(sampler_of(recorder_)->describe(), make_default_sampling()->describe());
+}
+
+TEST_F(SamplingConfigTest, ValidRulesFileDecidesPerPath) {
+  TempFile rules(kNeverRules);
+  Config config = config_for(daemon_);
+  config.sampling = Sampling::local_rules_file(rules.path());
+  ConfigResult result = configure(recorder_, config);
+  ASSERT_TRUE(result.ok()) << result.errors.front();
+  ASSERT_NE(dynamic_cast<detail::LocalRulesSampling*>(sampler_of(recorder_).get()), nullptr);
+
+  int sampled = 0;
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_FALSE(begin_sampled(recorder_, path("/never/x"))) << i;
+    EXPECT_FALSE(begin_sampled(recorder_, path("/NEVER/deeper/still"))) << i;
+    EXPECT_TRUE(begin_sampled(recorder_, path("/orders/42"))) << i;
+    EXPECT_TRUE(begin_sampled(recorder_, SamplingRequest{})) << i;
+    sampled += 2;
+  }
+  // Only the sampled segments reach the daemon.
+  ASSERT_TRUE(recorder_.flush(kWait));
+  ASSERT_TRUE(daemon_.wait_for_documents(static_cast<std::size_t>(sampled), kWait));
+  EXPECT_THAT(daemon_.documents(), SizeIs(static_cast<std::size_t>(sampled)));
+}
+
+TEST_F(SamplingConfigTest, ValidRulesJsonAndReconfiguration) {
+  Config config = config_for(daemon_);
+  config.sampling = Sampling::local_rules_json(kNeverRules);
+  ASSERT_TRUE(configure(recorder_, config).ok());
+  EXPECT_FALSE(begin_sampled(recorder_, path("/never/x")));
+
+  // An upstream decision is obeyed without asking the rules.
+  {
+    SegmentScope segment = recorder_.begin_segment(
+        "checkout", TraceHeader::parse("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"),
+        path("/never/x"));
+    EXPECT_TRUE(segment.sampled());
+  }
+
+  // Back to sampling everything.
+  config.sampling = false;
+  ASSERT_TRUE(configure(recorder_, config).ok());
+  EXPECT_EQ(sampler_of(recorder_), nullptr);
+  EXPECT_TRUE(begin_sampled(recorder_, path("/never/x")));
+  EXPECT_TRUE(recorder_.flush(kWait));
+}
+
+}  // namespace
+}  // namespace xray
