@@ -667,3 +667,43 @@ TEST(RecorderLifetimeTest, UnreachableDaemonCountsSendErrorsAndNeverThrows) {
 
 }  // namespace
 }  // namespace xray
+
+namespace xray {
+namespace {
+
+// A clock the test moves by hand: the wall clock may step backwards, the steady one only forwards.
+class SteppingClock final : public detail::Clock {
+ public:
+  std::int64_t system_now_us() const noexcept override { return system_us.load(); }
+  std::int64_t steady_now_ns() const noexcept override { return steady_ns.load(); }
+  std::atomic<std::int64_t> system_us{1480615200010123};
+  std::atomic<std::int64_t> steady_ns{5'000'000'000};
+};
+
+TEST(RecorderClockTest, TimesAreTheAnchorPlusSteadyElapsedEvenWhenTheWallClockSteps) {
+  FakeDaemon daemon;
+  Recorder recorder;
+  ASSERT_TRUE(configure(recorder, config_for(daemon)).ok());
+  auto clock = std::make_shared<SteppingClock>();
+  detail::RecorderAccess::core(recorder).set_clock(clock);
+  {
+    auto segment = recorder.begin_segment("timed");
+    clock->system_us = 1480615100000000;      // the wall clock jumps back 100 s
+    clock->steady_ns += 2'500'000;            // 2.5 ms pass
+    auto sub = recorder.begin_subsegment("sub");
+    clock->steady_ns += 1'000'000;
+  }
+  ASSERT_TRUE(recorder.flush(kWait));
+  ASSERT_TRUE(daemon.wait_for_documents(1, kWait));
+  auto received = daemon.received();
+  ASSERT_EQ(received.size(), 1u);
+  const json& doc = received[0].document;
+  EXPECT_EQ(doc["trace_id"].get<std::string>().substr(0, 11), "1-58406520-");  // epoch 1480615200
+  EXPECT_DOUBLE_EQ(doc["start_time"].get<double>(), 1480615200.010123);
+  EXPECT_DOUBLE_EQ(doc["end_time"].get<double>(), 1480615200.013623);
+  EXPECT_DOUBLE_EQ(doc["subsegments"][0]["start_time"].get<double>(), 1480615200.012623);
+  EXPECT_DOUBLE_EQ(doc["subsegments"][0]["end_time"].get<double>(), 1480615200.013623);
+}
+
+}  // namespace
+}  // namespace xray
