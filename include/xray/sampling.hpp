@@ -81,7 +81,7 @@ class Sampling {
 
   // Centralized rules from the daemon's TCP proxy with this value's local rules as the fallback.
   // `true` is centralized with the built-in local rule (the default outside Lambda).
-  static Sampling local_default() { return Sampling(RulesSource::kNone, "").with_centralized(false); }
+  static Sampling local_default() { return Sampling(RulesSource::kNone, ""); }
   Sampling with_centralized(bool centralized) const {
     Sampling copy = *this;
     copy.centralized_ = centralized && enabled_;

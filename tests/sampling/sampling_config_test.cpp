@@ -11,6 +11,7 @@
 
 #include "sampling/local_rules.hpp"
 #include "support/fake_daemon.hpp"
+#include "support/fake_http_server.hpp"
 #include "support/test_recorder.hpp"
 #include "xray/recorder.hpp"
 #include "xray/sampling.hpp"
@@ -160,6 +161,67 @@ TEST_F(SamplingConfigTest, ValidRulesJsonAndReconfiguration) {
   EXPECT_EQ(sampler_of(recorder_), nullptr);
   EXPECT_TRUE(begin_sampled(recorder_, path("/never/x")));
   EXPECT_TRUE(recorder_.flush(kWait));
+}
+
+}  // namespace
+}  // namespace xray
+
+namespace xray {
+namespace {
+
+std::string strategy_of(Recorder& recorder) {
+  return detail::RecorderAccess::core(recorder).settings()->sampler->describe();
+}
+
+TEST(SamplingChoiceTest, CentralizedByDefaultLocalOnlyOnRequestAndNeverInLambda) {
+  testing::FakeDaemon daemon;
+  Recorder recorder;
+  Config config = testing::config_for(daemon);
+  config.sampling = true;
+  ASSERT_TRUE(testing::configure(recorder, config).ok());
+  EXPECT_THAT(strategy_of(recorder), ::testing::HasSubstr("centralized"));
+
+  config.sampling = Sampling::local_default();
+  ASSERT_TRUE(testing::configure(recorder, config).ok());
+  EXPECT_THAT(strategy_of(recorder), ::testing::Not(::testing::HasSubstr("centralized")));
+
+  config.sampling = Sampling::local_rules_json(R"({"version":2,"default":{"fixed_target":0,"rate":0}})")
+                        .with_centralized(true);
+  ASSERT_TRUE(testing::configure(recorder, config).ok());
+  EXPECT_THAT(strategy_of(recorder), ::testing::HasSubstr("centralized"));
+
+  config.sampling = true;
+  ASSERT_TRUE(testing::configure(recorder, config, {{"LAMBDA_TASK_ROOT", "/var/task"}}).ok());
+  EXPECT_THAT(strategy_of(recorder), ::testing::Not(::testing::HasSubstr("centralized")));
+}
+
+TEST(SamplingChoiceTest, CentralizedRuleNameIsRecordedOnSampledSegments) {
+  testing::FakeDaemon daemon;
+  testing::FakeHttpServer proxy([](const testing::RecordedRequest& request) {
+    if (request.target != "/GetSamplingRules") return testing::HttpReply(200, {}, "{}");
+    return testing::HttpReply(200, {}, R"({"SamplingRuleRecords":[{"SamplingRule":{"RuleName":"orders-rule",
+      "ResourceARN":"*","Priority":1,"FixedRate":1.0,"ReservoirSize":0,"ServiceName":"orders","ServiceType":"*",
+      "Host":"*","HTTPMethod":"*","URLPath":"*","Version":1}}],"NextToken":null})");
+  });
+  Recorder recorder;
+  Config config = testing::config_for(daemon, "orders");
+  config.sampling = true;
+  config.daemon_address = "udp:" + daemon.address() + " tcp:127.0.0.1:" + std::to_string(proxy.port());
+  ASSERT_TRUE(testing::configure(recorder, config).ok());
+  { auto first = recorder.begin_segment("orders"); }  // decided locally; starts the poller
+  ASSERT_TRUE(proxy.wait_for_requests(1, std::chrono::seconds(5)));
+  // The poller applies the rules right after the response: retry until they are in force.
+  std::string rule;
+  for (int i = 0; i < 500 && rule.empty(); ++i) {
+    daemon.clear();
+    { auto segment = recorder.begin_segment("orders"); }
+    ASSERT_TRUE(recorder.flush(std::chrono::seconds(5)));
+    if (daemon.wait_for_documents(1, std::chrono::milliseconds(200))) {
+      auto documents = daemon.documents();
+      rule = documents[0]["aws"]["xray"].value("sampling_rule_name", "");
+    }
+  }
+  EXPECT_EQ(rule, "orders-rule");
 }
 
 }  // namespace
