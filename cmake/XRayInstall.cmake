@@ -5,7 +5,20 @@ include(CMakePackageConfigHelpers)
 set(XRAY_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/AWSXRay")
 
 install(DIRECTORY include/xray DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
-install(TARGETS xray EXPORT AWSXRayTargets
+# The integrations (integrations/CMakeLists.txt) share the export set; the config file looks up
+# their dependencies only if they were built.
+set(XRAY_INSTALL_TARGETS xray)
+set(XRAY_PACKAGE_BEAST OFF)  # substituted into AWSXRayConfig.cmake
+set(XRAY_PACKAGE_CURL OFF)
+if(TARGET xray_beast)
+  list(APPEND XRAY_INSTALL_TARGETS xray_beast)
+  set(XRAY_PACKAGE_BEAST ON)
+endif()
+if(TARGET xray_curl)
+  list(APPEND XRAY_INSTALL_TARGETS xray_curl)
+  set(XRAY_PACKAGE_CURL ON)
+endif()
+install(TARGETS ${XRAY_INSTALL_TARGETS} EXPORT AWSXRayTargets
   ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
   LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
   RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The demo: builds the SDK and its examples, starts examples/local_daemon (a stand-in for the X-Ray
-# daemon that prints every trace it receives) and runs examples/demo_service against it.
+# daemon that prints every trace it receives) and runs examples/demo_service against it; then runs
+# examples/helloworld twice (upstream /call -> downstream /helloworld), sends requests with curl and
+# shows the joined trace: upstream segment, its remote subsegment, downstream segment by parent_id.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
+XRAY_PACKAGES+=(curl)  # the demo's HTTP client
 xray_install_dependencies
 
 build=build/demo
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXRAY_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j "${XRAY_JOBS:-2}" --target local_daemon demo_service
+cmake --build "$build" -j "${XRAY_JOBS:-2}" --target local_daemon demo_service helloworld
 
 port=${XRAY_DEMO_PORT:-2000}
 received=$(mktemp)
@@ -22,3 +25,73 @@ AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:$port" "$build/examples/demo_service/demo_ser
 wait $daemon || true
 echo "--- what the daemon received ---"
 cat "$received"
+
+echo
+echo "--- helloworld: upstream (/call) -> downstream (/helloworld), traced with AWSXRay::beast/curl ---"
+workdir=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" $daemon 2>/dev/null || true; rm -rf "$workdir" "$received"' EXIT
+"$build/examples/local_daemon/local_daemon" --address "127.0.0.1:$port" --timeout 3 --json \
+  >"$workdir/daemon.out" &
+daemon=$!
+sleep 0.3
+
+# Starts helloworld on a port the OS picks (in this shell, so it can be stopped later).
+start_helloworld() {
+  local log=$1; shift
+  env AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:$port" "$@" "$build/examples/helloworld/helloworld" --port 0 \
+    >"$log" 2>&1 &
+  pids+=($!)
+}
+# The port an instance chose, read back from its first line.
+port_of() {
+  for _ in $(seq 100); do
+    grep -q 'listening on port' "$1" 2>/dev/null && break
+    sleep 0.05
+  done
+  sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$1"
+}
+start_helloworld "$workdir/down.log" AWS_XRAY_TRACING_NAME=helloworld-downstream
+down_port=$(port_of "$workdir/down.log")
+start_helloworld "$workdir/up.log" AWS_XRAY_TRACING_NAME=helloworld-upstream \
+  DOWNSTREAM_URL="http://127.0.0.1:$down_port/helloworld"
+up_port=$(port_of "$workdir/up.log")
+echo "downstream on port $down_port, upstream on port $up_port"
+
+request() {
+  echo "\$ curl $*"
+  curl -s -D - "$@" | tr -d '\r' | grep -Ei '^(HTTP|x-amzn-trace-id)|^[A-Za-z]' || true
+  echo
+}
+request "http://127.0.0.1:$up_port/helloworld"
+sleep 1.1  # the default sampler takes the first request of each second (then 5%)
+request "http://127.0.0.1:$up_port/call"
+request -H "X-Amzn-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:1" \
+  "http://127.0.0.1:$up_port/call"
+request -H "X-Amzn-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272794;Sampled=?" "http://127.0.0.1:$up_port/helloworld"
+
+kill -TERM "${pids[@]}" 2>/dev/null || true  # each instance flushes its segments on SIGTERM
+wait "${pids[@]}" 2>/dev/null || true
+pids=()
+wait $daemon || true
+
+echo "--- what the daemon received (trees) ---"
+grep -v '^{' "$workdir/daemon.out" || true
+echo "--- joined by parent_id ---"
+# Documents are one JSON line each; keys come in a fixed order (name, id, trace_id, parent_id).
+grep '^{' "$workdir/daemon.out" | while read -r doc; do
+  name=$(sed -n 's/^{"name":"\([^"]*\)".*/\1/p' <<<"$doc")
+  id=$(sed -n 's/^{"name":"[^"]*","id":"\([0-9a-f]*\)".*/\1/p' <<<"$doc")
+  parent=$(grep -o '"parent_id":"[0-9a-f]*"' <<<"$doc" | head -1 | cut -d'"' -f4 || true)
+  echo "segment $name id=$id${parent:+ parent_id=$parent}"
+  if grep -q '"namespace":"remote"' <<<"$doc"; then
+    # Embedded subsegments start with "name" and "id" too; the first match is the segment itself.
+    grep -o '{"name":"[^"]*","id":"[0-9a-f]*"' <<<"$doc" | tail -n +2 |
+      sed 's/{"name":"\([^"]*\)","id":"\([0-9a-f]*\)"/  remote subsegment \1 id=\2/'
+  fi
+done | tee "$workdir/summary"
+for parent in $(grep -o 'parent_id=[0-9a-f]*' "$workdir/summary" | cut -d= -f2); do
+  if grep -q "remote subsegment .* id=$parent" "$workdir/summary"; then
+    echo "joined: the segment with parent_id=$parent is the child of remote subsegment id=$parent"
+  fi
+done

@@ -1,0 +1,153 @@
+// Incoming-request tracing for Boost.Beast servers (spec §9.1, §4.3, §4.4).
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "common/http_util.hpp"
+#include "xray/beast.hpp"
+
+namespace xray::beast {
+namespace {
+
+using integrations::host_without_port;
+using integrations::trim;
+
+std::string_view view(boost::beast::string_view text) noexcept { return {text.data(), text.size()}; }
+
+std::string_view field(const http::request_header<>& request, std::string_view name) noexcept {
+  auto found = request.find(boost::beast::string_view(name.data(), name.size()));
+  return found == request.end() ? std::string_view() : view(found->value());
+}
+
+// A context that is only ever pushed and popped, never recorded into.
+//
+// Why: begin_segment makes the segment current on the calling thread, but a tracer may end on
+// another thread (async sessions), which would leave the ended segment on this thread's stack for
+// good. Beginning it inside a ContextScope removes it again: ending that scope truncates the stack
+// back to its depth before the segment was pushed. A ContextScope needs a non-empty context, so we
+// keep one unsampled, ended segment for that purpose.
+Context stack_marker(Recorder& recorder) noexcept {
+  static std::mutex mutex;
+  static Context marker;
+  static std::atomic<bool> ready{false};
+  if (ready.load(std::memory_order_acquire)) return marker;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!ready.load(std::memory_order_relaxed)) {
+    TraceHeader unsampled;
+    unsampled.set_sampled(TraceHeader::Sampled::kNo);
+    SegmentScope segment = recorder.begin_segment("xray-beast-marker", unsampled);
+    marker = segment.context();
+    // Ready only once we have one: a disabled recorder returns none, and may be enabled later.
+    if (!marker.empty()) ready.store(true, std::memory_order_release);
+  }
+  return marker;
+}
+
+std::string segment_name(const ServerOptions& options, std::string_view host) {
+  if (!options.name.empty()) return options.name;
+  if (!options.host_pattern.empty() && !host.empty() &&
+      integrations::wildcard_match(options.host_pattern, host)) {
+    return std::string(host);
+  }
+  return options.fallback_name;  // empty: the recorder uses its service name
+}
+
+// First entry of a comma-separated header value, trimmed.
+std::string_view first_entry(std::string_view value) noexcept {
+  return trim(value.substr(0, value.find(',')));
+}
+
+bool parse_length(std::string_view text, std::uint64_t& out) noexcept {
+  text = trim(text);
+  if (text.empty() || text.size() > 19) return false;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  out = value;
+  return true;
+}
+
+}  // namespace
+
+RequestTracer::RequestTracer(const http::request_header<>& request, std::string_view peer_address,
+                             const ServerOptions& options) noexcept
+    : add_response_header_(options.add_response_header) {
+  try {
+    Recorder& recorder = options.recorder != nullptr ? *options.recorder : Recorder::global();
+    TraceHeader upstream;
+    // Beast's find returns the first of several lines, which is the one the spec (§4.1) adopts.
+    if (options.trust_incoming_header) upstream = TraceHeader::parse(field(request, "X-Amzn-Trace-Id"));
+
+    std::string_view host_header = trim(view(request[http::field::host]));
+    std::string_view host = host_without_port(host_header);
+    std::string_view method = view(request.method_string());
+    std::string_view target = view(request.target());
+    // Absolute-form targets (requests sent to a proxy) carry their own scheme and authority.
+    integrations::UrlParts target_parts = integrations::split_url(target);
+
+    SamplingRequest sampling;
+    sampling.host = host;
+    sampling.method = method;
+    sampling.url_path = target_parts.path;
+    {
+      ContextScope marker(stack_marker(recorder));
+      segment_ = recorder.begin_segment(segment_name(options, host), upstream, sampling);
+    }  // the marker's end takes the segment off this thread's stack again
+    if (!segment_.sampled()) return;  // nothing would be recorded: skip building the strings
+
+    HttpRequestInfo info;
+    info.method = std::string(method);
+    std::string_view scheme = first_entry(field(request, "X-Forwarded-Proto"));
+    if (scheme.empty()) scheme = target_parts.scheme.empty() ? options.scheme : target_parts.scheme;
+    std::string_view authority = target_parts.authority.empty() ? host_header : target_parts.authority;
+    info.url = integrations::recorded_url(scheme, authority, target_parts.path, target_parts.query,
+                                          options.record_query);
+    info.user_agent = std::string(view(request[http::field::user_agent]));
+    std::string_view forwarded = first_entry(field(request, "X-Forwarded-For"));
+    if (!forwarded.empty()) {
+      info.client_ip = std::string(forwarded);
+      info.x_forwarded_for = true;
+    } else {
+      info.client_ip = std::string(peer_address);
+    }
+    segment_.set_http_request(std::move(info));
+  } catch (...) {
+    // Tracing never breaks the request: out of memory leaves the tracer with what it has.
+  }
+}
+
+void RequestTracer::record_response(http::response_header<>& response,
+                                    std::optional<std::uint64_t> content_length) noexcept {
+  try {
+    responded_ = true;
+    segment_.set_http_status(static_cast<int>(response.result_int()));
+    std::uint64_t length = 0;
+    auto declared = response.find(http::field::content_length);
+    if (declared != response.end() && parse_length(view(declared->value()), length)) {
+      segment_.set_http_content_length(length);
+    } else if (content_length) {
+      segment_.set_http_content_length(*content_length);
+    }
+    if (add_response_header_) {
+      std::string value = segment_.response_header().to_string();
+      if (!value.empty()) {
+        response.set(boost::beast::string_view(TraceHeader::kHeaderName.data(),
+                                               TraceHeader::kHeaderName.size()),
+                     value);
+      }
+    }
+  } catch (...) {
+    // Out of memory while setting the header: the response goes out without it.
+  }
+}
+
+void RequestTracer::record_exception(const std::exception_ptr& error) noexcept {
+  segment_.add_exception(error);
+  if (!responded_) segment_.set_http_status(500);
+}
+
+}  // namespace xray::beast

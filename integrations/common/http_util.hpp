@@ -1,0 +1,116 @@
+// Internal to the integrations: small string helpers shared by the Beast and libcurl integrations
+// (URL clean-up for http.request.url, host names for subsegment names, the Host-pattern match).
+// Header-only so that neither integration target depends on the other.
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <cctype>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace xray::integrations {
+
+inline std::string_view trim(std::string_view text) noexcept {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// `*` matches any run, `?` one character, ASCII case-insensitive; an empty pattern matches only
+// an empty text. Greedy two pointers with backtracking to the last `*` (spec §7.3): linear in
+// practice, no allocation.
+inline bool wildcard_match(std::string_view pattern, std::string_view text) noexcept {
+  auto same = [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  };
+  std::size_t p = 0, t = 0, star = std::string_view::npos, resume = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = t;
+    } else if (p < pattern.size() && (pattern[p] == '?' || same(pattern[p], text[t]))) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+// "host", "host:port", "[v6]:port" or "[v6]" → the host without port or brackets.
+inline std::string_view host_without_port(std::string_view authority) noexcept {
+  authority = trim(authority);
+  if (!authority.empty() && authority.front() == '[') {
+    std::size_t close = authority.find(']');
+    return close == std::string_view::npos ? authority.substr(1) : authority.substr(1, close - 1);
+  }
+  std::size_t colon = authority.find(':');
+  // More than one colon: a bare IPv6 address, which has no port.
+  if (colon != std::string_view::npos && authority.find(':', colon + 1) == std::string_view::npos) {
+    return authority.substr(0, colon);
+  }
+  return authority;
+}
+
+// The parts of an absolute URL that tracing records.
+struct UrlParts {
+  std::string_view scheme;     // "http"; empty when the URL has none
+  std::string_view authority;  // host[:port], userinfo removed
+  std::string_view path;       // "/a/b" (may be empty)
+  std::string_view query;      // "?x=1" including the '?', or empty
+};
+
+inline UrlParts split_url(std::string_view url) noexcept {
+  UrlParts parts;
+  std::size_t fragment = url.find('#');
+  if (fragment != std::string_view::npos) url = url.substr(0, fragment);
+  std::size_t scheme_end = url.find("://");
+  std::string_view rest = url;
+  if (scheme_end != std::string_view::npos) {
+    parts.scheme = url.substr(0, scheme_end);
+    rest = url.substr(scheme_end + 3);
+    std::size_t authority_end = rest.find_first_of("/?");
+    std::string_view authority = rest.substr(0, authority_end);
+    // userinfo ends at the last '@' of the authority (a password may contain '@' unescaped).
+    std::size_t at = authority.rfind('@');
+    if (at != std::string_view::npos) authority = authority.substr(at + 1);
+    parts.authority = authority;
+    rest = authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
+  }
+  std::size_t question = rest.find('?');
+  parts.path = rest.substr(0, question);
+  if (question != std::string_view::npos) parts.query = rest.substr(question);
+  return parts;
+}
+
+// scheme://authority/path[?query]: never userinfo or fragment; the query only when asked.
+inline std::string recorded_url(std::string_view scheme, std::string_view authority,
+                                std::string_view path, std::string_view query, bool keep_query) {
+  std::string url;
+  url.reserve(scheme.size() + authority.size() + path.size() + query.size() + 4);
+  url.append(scheme).append("://").append(authority);
+  if (path.empty() || path.front() != '/') url.push_back('/');
+  url.append(path);
+  if (keep_query) url.append(query);
+  return url;
+}
+
+}  // namespace xray::integrations

@@ -1,0 +1,127 @@
+// Outgoing-request tracing for libcurl (spec §9.2, §4.4).
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/http_util.hpp"
+#include "xray/curl.hpp"
+#include "xray/subsegment_scope.hpp"
+
+namespace xray::curl {
+namespace {
+
+// Owns the header list handed to libcurl for one transfer.
+class HeaderList {
+ public:
+  HeaderList() = default;
+  ~HeaderList() { curl_slist_free_all(list_); }
+  HeaderList(const HeaderList&) = delete;
+  HeaderList& operator=(const HeaderList&) = delete;
+
+  bool append(const char* line) noexcept {
+    curl_slist* grown = curl_slist_append(list_, line);
+    if (grown == nullptr) return false;
+    list_ = grown;
+    return true;
+  }
+  curl_slist* get() const noexcept { return list_; }
+
+ private:
+  curl_slist* list_ = nullptr;
+};
+
+bool is_trace_header_line(const char* line) noexcept {
+  constexpr std::string_view kName = TraceHeader::kHeaderName;
+  std::string_view text(line);
+  if (text.size() < kName.size() + 1) return false;
+  if (!integrations::iequals(text.substr(0, kName.size()), kName)) return false;
+  char next = text[kName.size()];
+  // "Name:" sets a header, "Name;" sends it empty (libcurl's syntax).
+  return next == ':' || next == ';' || next == ' ';
+}
+
+SubsegmentScope begin_call(Recorder& recorder, const std::string& name, const Options& options) {
+  if (!options.parent.empty()) return recorder.begin_subsegment(name, options.parent);
+  return recorder.begin_subsegment(name);  // the current entity, or the context-missing policy
+}
+
+}  // namespace
+
+CURLcode perform(CURL* easy, std::string_view url, const Options& options) {
+  Recorder& recorder = options.recorder != nullptr ? *options.recorder : Recorder::global();
+  const std::string url_text(url);
+  // libcurl copies the string, so the handle does not borrow ours.
+  CURLcode code = curl_easy_setopt(easy, CURLOPT_URL, url_text.c_str());
+  if (code != CURLE_OK) return code;
+
+  integrations::UrlParts parts = integrations::split_url(url_text);
+  std::string name(integrations::host_without_port(parts.authority));
+  if (name.empty()) name = "UNKNOWN HOST";
+  // Synchronous: the subsegment begins and ends on this thread, so it may stay current.
+  SubsegmentScope call = begin_call(recorder, name, options);
+  call.set_namespace("remote");
+
+  HeaderList headers;
+  std::string trace_header;
+  try {
+    trace_header = call.outbound_header().to_string();
+  } catch (...) {
+  }
+  curl_slist* sent = options.headers;
+  if (!trace_header.empty()) {
+    bool built = true;
+    for (curl_slist* item = options.headers; item != nullptr && built; item = item->next) {
+      if (item->data != nullptr && !is_trace_header_line(item->data)) built = headers.append(item->data);
+    }
+    std::string line;
+    try {
+      line = std::string(TraceHeader::kHeaderName) + ": " + trace_header;
+    } catch (...) {
+      built = false;
+    }
+    if (!built || !headers.append(line.c_str())) {
+      call.set_fault();
+      return CURLE_OUT_OF_MEMORY;
+    }
+    sent = headers.get();
+  }
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, sent);
+  code = curl_easy_perform(easy);
+  // Never leave the handle pointing at our list, which is freed on return.
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, options.headers);
+
+  if (!call.sampled()) return code;
+  try {
+    HttpRequestInfo info;
+    char* method = nullptr;
+    if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_METHOD, &method) == CURLE_OK && method != nullptr) {
+      info.method = method;
+    }
+    std::string_view scheme = parts.scheme.empty() ? std::string_view("http") : parts.scheme;
+    info.url = integrations::recorded_url(scheme, parts.authority, parts.path, parts.query,
+                                          options.record_query);
+    info.traced = options.traced;
+    call.set_http_request(std::move(info));
+
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    if (code != CURLE_OK) {
+      // No complete response (refused, timed out, reset): fault + the transfer error as cause.
+      call.add_exception(TransferError(code, std::string("libcurl: ") + curl_easy_strerror(code)));
+    }
+    if (status > 0) {
+      call.set_http_status(static_cast<int>(status));
+      curl_off_t length = -1;
+      if (curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) != CURLE_OK ||
+          length < 0) {
+        curl_easy_getinfo(easy, CURLINFO_SIZE_DOWNLOAD_T, &length);
+      }
+      if (length >= 0) call.set_http_content_length(static_cast<std::uint64_t>(length));
+    }
+  } catch (...) {
+    // Out of memory while recording: the transfer's result is what matters.
+  }
+  return code;
+}
+
+}  // namespace xray::curl
