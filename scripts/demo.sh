@@ -15,12 +15,14 @@ cmake --build "$build" -j "${XRAY_JOBS:-2}" --target local_daemon demo_service h
 
 port=${XRAY_DEMO_PORT:-2000}
 received=$(mktemp)
-"$build/examples/local_daemon/local_daemon" --address "127.0.0.1:$port" --timeout 1 >"$received" &
+"$build/examples/local_daemon/local_daemon" --address "127.0.0.1:$port" --timeout 1 \
+  --sampling-rules examples/local_daemon/demo-sampling-rules.json >"$received" &
 daemon=$!
 trap 'kill $daemon 2>/dev/null || true; rm -f "$received"' EXIT
 sleep 0.3
 
-echo "--- demo_service: 4 requests (the first continues an upstream trace; order 3 fails) ---"
+echo "--- demo_service: 5 requests (the first continues an upstream trace; order 3 fails) ---"
+echo "    sampling: centralized rules served by local_daemon (examples/local_daemon/demo-sampling-rules.json)"
 AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:$port" "$build/examples/demo_service/demo_service"
 wait $daemon || true
 echo "--- what the daemon received ---"

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -17,8 +18,16 @@ namespace {
 void pause_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
 // One incoming request: a segment with a database call and a fan-out to two worker threads.
-void handle_order(xray::Recorder& recorder, int order_id, const std::string& incoming_header) {
-  auto segment = recorder.begin_segment("orders", xray::TraceHeader::parse(incoming_header));
+void handle_order(xray::Recorder& recorder, int order_id, const std::string& incoming_header,
+                  const std::string& path) {
+  xray::SamplingRequest request;
+  request.host = "orders.example.com";
+  request.method = "GET";
+  request.url_path = path;
+  std::printf("request %d: GET %s%s\n", order_id, path.c_str(),
+              incoming_header.empty() ? "" : " (the upstream header decided: Sampled=1)");
+  auto segment = recorder.begin_segment("orders", xray::TraceHeader::parse(incoming_header), request);
+  if (!segment.sampled()) return;  // nothing to record: the sampler said no
   segment.set_http_request({"GET", "https://orders.example.com/orders/" + std::to_string(order_id),
                             "demo-client/1.0", "203.0.113.7"});
   segment.put_annotation("order_id", order_id);
@@ -58,14 +67,22 @@ int main() {
   xray::Config config;
   config.service_name = "orders";
   config.service_version = "1.4.2";
-  config.sampling = false;  // the demo wants every request traced
+  // Default sampling: centralized rules from the daemon (local_daemon --sampling-rules plays its
+  // proxy), the built-in local rule until they arrive. The debug log says who decided.
+  config.log_level = xray::LogLevel::kDebug;
+  config.log_sink = [](xray::LogLevel, std::string_view line) {
+    if (line.rfind("sampling: \"", 0) == 0) std::printf("  %.*s\n", static_cast<int>(line.size()), line.data());
+  };
   xray::Recorder& recorder = xray::Recorder::global();
   recorder.configure(config);
 
   const char* upstream = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
-  for (int order_id = 1; order_id <= 4; ++order_id) {
-    handle_order(recorder, order_id, order_id == 1 ? upstream : "");
-  }
+  handle_order(recorder, 1, upstream, "/orders/1");
+  handle_order(recorder, 2, "", "/orders/2");  // first decision: starts fetching the rules
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the rules arrive meanwhile
+  handle_order(recorder, 3, "", "/orders/3");
+  handle_order(recorder, 4, "", "/orders/4");
+  handle_order(recorder, 5, "", "/health");
   bool sent = recorder.flush(std::chrono::seconds(2));
   xray::Stats stats = recorder.stats();
   std::printf("demo_service: flushed=%s emitted=%llu dropped_queue_full=%llu send_errors=%llu bytes=%llu\n",

@@ -6,6 +6,12 @@
 // one-line warning on stderr. It does not use the SDK, so it shows what really reached the wire.
 //
 //   local_daemon [--address host:port | --port N] [--once N] [--timeout SECONDS] [--json]
+//                [--sampling-rules FILE]
+//
+// With --sampling-rules it also plays the daemon's TCP proxy for centralized sampling on the same
+// address: POST /GetSamplingRules answers with the SamplingRule objects of FILE (a JSON array),
+// POST /SamplingTargets grants each reporting rule its ReservoirSize as quota for 10 s; both are
+// logged on stdout.
 //
 // Single-threaded; SIGINT and SIGTERM end it cleanly (exit status 0).
 #include <netdb.h>
@@ -20,8 +26,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -39,12 +47,13 @@ struct Options {
   long once = 0;       // exit after this many datagrams; 0 = never
   double timeout = 0;  // exit after this many idle seconds; 0 = never
   bool print_json = false;
+  std::string sampling_rules;  // file of SamplingRule objects; empty = no TCP proxy
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   if (!problem.empty()) std::cerr << "local_daemon: " << problem << "\n";
   std::cerr << "usage: local_daemon [--address host:port | --port N] [--once N] "
-               "[--timeout SECONDS] [--json]\n";
+               "[--timeout SECONDS] [--json] [--sampling-rules FILE]\n";
   std::exit(problem.empty() ? 0 : 2);
 }
 
@@ -73,6 +82,8 @@ Options parse_options(int argc, char** argv) {
         options.once = std::stol(value());
       } else if (arg == "--timeout") {
         options.timeout = std::stod(value());
+      } else if (arg == "--sampling-rules") {
+        options.sampling_rules = value();
       } else if (arg == "--json") {
         options.print_json = true;
       } else if (arg == "--help" || arg == "-h") {
@@ -139,6 +150,11 @@ std::string details(const json& entity, bool top_level) {
           text(first.value("message", json(""))));
     }
   }
+  if (top_level && entity.contains("aws") && entity["aws"].is_object() &&
+      entity["aws"].contains("xray") && entity["aws"]["xray"].is_object() &&
+      entity["aws"]["xray"].contains("sampling_rule_name")) {
+    add("sampled by rule " + text(entity["aws"]["xray"]["sampling_rule_name"]));
+  }
   if (top_level && entity.value("type", "") == "subsegment") {
     add("(independent subsegment of " + text(entity.value("parent_id", json("?"))) + ")");
   }
@@ -197,6 +213,82 @@ std::string check(const std::string& datagram, json& document) {
 
 }  // namespace
 
+// The sampling half of the daemon's TCP proxy: one request per connection, answered at once.
+class SamplingProxy {
+ public:
+  SamplingProxy(int fd, json rules) : fd_(fd), rules_(std::move(rules)) {}
+  int fd() const { return fd_; }
+
+  void serve_one() {
+    int connection = ::accept(fd_, nullptr, nullptr);
+    if (connection < 0) return;
+    std::string request;
+    char chunk[4096];
+    std::size_t body_at = std::string::npos;
+    std::size_t length = 0;
+    while (body_at == std::string::npos || request.size() < body_at + length) {
+      pollfd pfd{connection, POLLIN, 0};
+      if (::poll(&pfd, 1, 1000) <= 0) break;
+      ssize_t n = ::recv(connection, chunk, sizeof chunk, 0);
+      if (n <= 0) break;
+      request.append(chunk, static_cast<std::size_t>(n));
+      if (body_at == std::string::npos && (body_at = request.find("\r\n\r\n")) != std::string::npos) {
+        body_at += 4;
+        std::string lower = request.substr(0, body_at);
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::size_t header = lower.find("content-length:");
+        if (header != std::string::npos) length = std::strtoul(lower.c_str() + header + 15, nullptr, 10);
+      }
+    }
+    std::string path = request.substr(0, request.find("\r\n"));
+    json body = body_at == std::string::npos
+                    ? json()
+                    : json::parse(request.substr(body_at), nullptr, false);
+    std::string reply = path.find("/GetSamplingRules") != std::string::npos ? rules()
+                        : path.find("/SamplingTargets") != std::string::npos ? targets(body)
+                                                                              : std::string();
+    std::string response = reply.empty() ? "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+                                         : "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                           "Content-Length: " + std::to_string(reply.size()) +
+                                               "\r\nConnection: close\r\n\r\n" + reply;
+    ::send(connection, response.data(), response.size(), MSG_NOSIGNAL);
+    ::close(connection);
+  }
+
+ private:
+  std::string rules() {
+    json records = json::array();
+    for (const auto& rule : rules_) records.push_back({{"SamplingRule", rule}});
+    std::cout << "sampling: GetSamplingRules -> " << records.size() << " rules" << std::endl;
+    return json{{"SamplingRuleRecords", records}, {"NextToken", nullptr}}.dump();
+  }
+
+  std::string targets(const json& body) {
+    double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    json documents = json::array();
+    if (body.is_object() && body.contains("SamplingStatisticsDocuments")) {
+      for (const auto& stats : body["SamplingStatisticsDocuments"]) {
+        std::string name = stats.value("RuleName", "");
+        std::cout << "sampling: statistics for rule " << name << ": " << stats.value("RequestCount", 0)
+                  << " requests, " << stats.value("SampledCount", 0) << " sampled, "
+                  << stats.value("BorrowCount", 0) << " borrowed" << std::endl;
+        for (const auto& rule : rules_) {
+          if (rule.value("RuleName", "") != name) continue;
+          documents.push_back({{"RuleName", name}, {"FixedRate", rule.value("FixedRate", 0.0)},
+                               {"ReservoirQuota", rule.value("ReservoirSize", 0)},
+                               {"ReservoirQuotaTTL", now + 10}, {"Interval", 10}});
+        }
+      }
+    }
+    return json{{"SamplingTargetDocuments", documents}, {"LastRuleModification", 0},
+                {"UnprocessedStatistics", json::array()}}
+        .dump();
+  }
+
+  int fd_;
+  json rules_;
+};
+
 int main(int argc, char** argv) {
   const Options options = parse_options(argc, argv);
 
@@ -226,6 +318,29 @@ int main(int argc, char** argv) {
   // On stderr, so stdout carries only documents; says the real port when --port 0 was asked.
   std::cerr << "local_daemon: listening on udp " << peer_name(local, local_length) << std::endl;
 
+  std::optional<SamplingProxy> proxy;
+  if (!options.sampling_rules.empty()) {
+    std::ifstream file(options.sampling_rules);
+    json rules = json::parse(file, nullptr, false);
+    if (!rules.is_array()) {
+      std::cerr << "local_daemon: " << options.sampling_rules << " is not a JSON array of rules\n";
+      return 2;
+    }
+    // The TCP proxy listens where the UDP socket does (the daemon's default: both on :2000).
+    int tcp = ::socket(local.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (tcp < 0 || ::bind(tcp, reinterpret_cast<sockaddr*>(&local), local_length) != 0 ||
+        ::listen(tcp, 16) != 0) {
+      std::cerr << "local_daemon: cannot listen on tcp " << peer_name(local, local_length) << ": "
+                << std::strerror(errno) << "\n";
+      return 1;
+    }
+    std::cerr << "local_daemon: sampling proxy on tcp " << peer_name(local, local_length)
+              << " with " << rules.size() << " rules" << std::endl;
+    proxy.emplace(tcp, std::move(rules));
+  }
+
   struct sigaction action {};
   action.sa_handler = on_signal;  // no SA_RESTART: poll() returns EINTR at once
   ::sigaction(SIGINT, &action, nullptr);
@@ -236,8 +351,17 @@ int main(int argc, char** argv) {
   auto last_activity = Clock::now();
   while (!g_stop && (options.once == 0 || received < options.once)) {
     // Bounded wait: a signal landing just before poll() would otherwise go unnoticed.
-    pollfd pfd{fd, POLLIN, 0};
-    int ready = ::poll(&pfd, 1, 200);
+    pollfd pfds[2] = {{fd, POLLIN, 0}, {proxy ? proxy->fd() : -1, POLLIN, 0}};
+    int ready = ::poll(pfds, 2, 200);
+    if (ready > 0 && (pfds[1].revents & POLLIN) != 0) {
+      try {
+        proxy->serve_one();
+      } catch (const std::exception& e) {
+        std::cerr << "local_daemon: warning: sampling request failed: " << e.what() << std::endl;
+      }
+      last_activity = Clock::now();
+      if ((pfds[0].revents & POLLIN) == 0) continue;
+    }
     if (ready <= 0) {
       std::chrono::duration<double> idle = Clock::now() - last_activity;
       if (options.timeout > 0 && idle.count() >= options.timeout) break;
@@ -271,5 +395,6 @@ int main(int argc, char** argv) {
     std::cout << std::flush;
   }
   ::close(fd);
+  if (proxy) ::close(proxy->fd());
   return 0;
 }

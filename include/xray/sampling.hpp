@@ -27,7 +27,8 @@ struct SamplingRequest {
 
 struct SamplingDecision {
   bool sampled = false;
-  // Name of the centralized rule that decided; recorded as aws.xray.sampling_rule_name when set.
+  // Name of the centralized rule that decided; recorded as aws.xray.sampling_rule_name on sampled
+  // segments.
   std::string rule_name;
 };
 

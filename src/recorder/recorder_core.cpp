@@ -302,8 +302,9 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
           if (logger_.enabled(LogLevel::kDebug)) {
             logger_.log(LogLevel::kDebug,
                         "sampling: \"" + final_name + "\" " + (sampled ? "sampled" : "not sampled") +
-                            " by " + settings->sampler->describe() +
-                            (decision.rule_name.empty() ? "" : ", rule " + decision.rule_name));
+                            " by " +
+                            (decision.rule_name.empty() ? settings->sampler->describe()
+                                                        : "centralized rule " + decision.rule_name));
           }
           rule_name = std::move(decision.rule_name);
         }

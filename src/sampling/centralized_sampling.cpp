@@ -262,11 +262,9 @@ SamplingDecision CentralizedSampling::decide(const SamplingRequest& request) noe
   if (const CentralizedRule* rule = cache_->match(request, now)) {
     SamplingDecision decision;
     decision.sampled = rule->state->decide(now, cache_->draw(), rule->reservoir_size);
-    if (decision.sampled) {
-      try {
-        decision.rule_name = rule->name;  // recorded as aws.xray.sampling_rule_name
-      } catch (...) {
-      }
+    try {
+      decision.rule_name = rule->name;  // on sampled segments: aws.xray.sampling_rule_name
+    } catch (...) {
     }
     return decision;
   }
@@ -274,7 +272,9 @@ SamplingDecision CentralizedSampling::decide(const SamplingRequest& request) noe
 }
 
 std::string CentralizedSampling::describe() const {
-  return "centralized rules from the daemon (fallback: " + fallback_->describe() + ")";
+  // What decides when a decision names no rule: the local fallback.
+  return "the local fallback of centralized sampling (no centralized rule in force): " +
+         fallback_->describe();
 }
 
 }  // namespace xray::detail
