@@ -142,14 +142,19 @@ void UdpEmitter::submit(std::shared_ptr<Entity> root) noexcept {
       return;
     }
   }
+  // No wake-up (a futex system call) on the request path: the emitter thread looks at the queue
+  // every kIdlePoll on its own. Only a queue filling up, where waiting would drop documents, is
+  // worth waking it early for.
+  bool filling = shared.queue.size() >= shared.capacity / 2;
   lock.unlock();
-  shared.work_cv.notify_one();
+  if (filling) shared.work_cv.notify_one();
 }
 
 bool UdpEmitter::flush(std::chrono::milliseconds timeout) noexcept {
   Shared& shared = *shared_;
   std::unique_lock<std::mutex> lock(shared.mutex);
   std::uint64_t target = shared.accepted;
+  shared.work_cv.notify_one();  // don't wait for the emitter's next look at the queue
   return shared.done_cv.wait_for(lock, timeout, [&] { return shared.completed >= target; });
 }
 
@@ -217,7 +222,7 @@ void UdpEmitter::run() noexcept {
     DaemonAddress address;
     {
       std::unique_lock<std::mutex> lock(shared.mutex);
-      shared.work_cv.wait(lock, [&] { return shared.stopping || !shared.queue.empty(); });
+      while (!shared.stopping && shared.queue.empty()) shared.work_cv.wait_for(lock, kIdlePoll);
       if (shared.queue.empty()) return;  // stopping and drained
       if (!batch_holder ||
           (shared.stopping && std::chrono::steady_clock::now() >= shared.drain_deadline)) {

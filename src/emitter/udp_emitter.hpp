@@ -44,6 +44,9 @@ class UdpEmitter final : public Emitter {
   static constexpr std::size_t kMinDatagramBytes = 1024;
   static constexpr std::size_t kMaxDatagramBytes = 65507;  // IPv4 UDP payload maximum
   static constexpr std::chrono::seconds kResolveInterval{60};
+  // How often the emitter thread looks at the queue on its own: request threads do not wake it
+  // (no system call on the request path) unless the queue is half full. Bounds emission latency.
+  static constexpr std::chrono::milliseconds kIdlePoll{5};
   // Datagrams per sendmmsg call.
   static constexpr std::size_t kBatchSize = 32;
   // Pacing defaults. A single-threaded reader with the default 208 KiB receive buffer holds roughly

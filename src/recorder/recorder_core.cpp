@@ -273,7 +273,8 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
     std::string_view chosen = !settings->tracing_name.empty() ? settings->tracing_name
                               : !name.empty()                 ? name
                                                               : settings->service_name;
-    std::string final_name = clean_name(chosen, &logger_);
+    // Cleaned only when needed: by the sampler, or for a sampled segment's document.
+    std::string final_name;
 
     bool adopted = TraceHeader::is_valid_root(upstream.root());
     EntityId parent_id = 0;
@@ -291,6 +292,7 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
         break;
       default:
         if (settings->sampler) {
+          final_name = clean_name(chosen, &logger_);
           SamplingRequest sampling_request = request;
           sampling_request.service_name = final_name;
           auto plugin_result = plugins_.result();
@@ -320,7 +322,7 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
     tree->extras = upstream.extras();
     auto segment = std::make_shared<Entity>(tree, real_ids ? new_entity_id() : 0, parent_id, true);
     if (sampled) {
-      segment->name = std::move(final_name);
+      segment->name = final_name.empty() ? clean_name(chosen, &logger_) : std::move(final_name);
       segment->start_us = anchor.system_us;
       segment->service_version = settings->service_version;
       segment->sampling_rule_name = std::move(rule_name);
