@@ -64,8 +64,18 @@ struct Config {
   // When positive, a segment still open after this long is sent once as in_progress, so a hung
   // request is visible; the complete document replaces it. Off by default.
   std::chrono::milliseconds in_progress_after{0};
+  // Stream completed subtrees once a segment's estimated document size passes this many bytes;
+  // 0: three quarters of max_datagram_bytes.
+  std::size_t streaming_threshold_bytes = 0;
   // Documents waiting for the emitter thread; when full, new documents are dropped and counted.
   std::size_t queue_capacity = 2048;
+  // Largest datagram sent (header, newline and document): 1,024 to 65,507. Larger documents are
+  // split, then truncated, then dropped (counted in stats()).
+  std::size_t max_datagram_bytes = 65000;
+  // Emission pace, datagrams per second, in bursts of up to `emit_burst`: sized so the daemon's
+  // default receive buffer keeps up with bursts of ended segments. 0: unpaced.
+  double emit_rate = 5000;
+  std::size_t emit_burst = 100;
   // Record sql.sanitized_query (also AWS_XRAY_COLLECT_SQL_QUERIES=true).
   bool collect_sql_queries = false;
   // Time given to sending what is queued when the recorder is destroyed (process exit).

@@ -25,6 +25,9 @@ struct Settings;
 
 using EntityId = std::uint64_t;  // 0 means "none"
 
+// Estimated size of a subsegment with no fields but its name: ids, times, keys, punctuation.
+inline constexpr std::size_t kSubsegmentBaseBytes = 100;
+
 struct StackFrame {
   std::string path;
   int line = 0;
@@ -100,7 +103,9 @@ class Entity {
   std::vector<MetadataNamespace> metadata;
   std::vector<EntityId> precursor_ids;
   std::vector<std::shared_ptr<Entity>> children;
-  std::size_t approximate_bytes = 0;  // estimated serialized size of this entity alone
+  // Estimated serialized size of this entity alone, kept up to date as fields are recorded (the
+  // request thread never serializes); drives byte-based streaming.
+  std::size_t approximate_bytes = 0;
 };
 
 // Wall-clock anchor of a trace: one system_clock reading, then steady_clock offsets, so that
@@ -131,6 +136,7 @@ class EntityTree {
   std::shared_ptr<Entity> root;  // null once handed to the emitter (or discarded when unsampled)
   std::size_t open = 0;          // entities of this tree begun and not yet ended
   std::size_t subsegments = 0;   // subsegments currently embedded in the tree
+  std::size_t subsegment_bytes = 0;  // their estimated serialized size (approximate_bytes summed)
   // After the segment was sent with subsegments still open (spec §6.1): the top-most open
   // subsegments, each sent on its own once it and everything under it has ended.
   bool abandoned = false;

@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <type_traits>
 #include <typeinfo>
+#include <variant>
 
 #include "context/context_stack.hpp"
 #include "model/ids.hpp"
@@ -32,8 +34,37 @@ void warn(const Entity& entity, LogKind kind, const std::string& message) noexce
 
 // Runs `change` on a sampled entity that has not ended, under its tree's lock. Recording on an
 // unsampled entity is a no-op; on an ended one it is refused (the document may already be sent).
+// Serialized size of `value`, estimated by walking it: exact for strings without escapes, close for
+// numbers. Never serializes on the request thread.
+std::size_t estimate_bytes(const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::object: {
+      std::size_t bytes = 2;
+      for (const auto& [key, item] : value.items()) bytes += key.size() + 4 + estimate_bytes(item);
+      return bytes;
+    }
+    case nlohmann::json::value_t::array: {
+      std::size_t bytes = 2;
+      for (const auto& item : value) bytes += estimate_bytes(item) + 1;
+      return bytes;
+    }
+    case nlohmann::json::value_t::string:
+      return value.get_ref<const std::string&>().size() + 2;
+    case nlohmann::json::value_t::boolean:
+      return 5;
+    case nlohmann::json::value_t::null:
+      return 4;
+    default:
+      return 20;
+  }
+}
+
+// Fields written as `"key":"value",`: the extra bytes around their content.
+constexpr std::size_t kFieldOverhead = 6;
+
 template <typename Change>
-void record(const std::shared_ptr<Entity>& entity, Change&& change) noexcept {
+void record(const std::shared_ptr<Entity>& entity, Change&& change,
+            std::size_t added_bytes = 0) noexcept {
   if (!entity || !entity->tree->sampled) return;
   try {
     std::unique_lock<std::mutex> lock(entity->tree->mutex);
@@ -44,6 +75,8 @@ void record(const std::shared_ptr<Entity>& entity, Change&& change) noexcept {
       return;
     }
     change(*entity);
+    entity->approximate_bytes += added_bytes;
+    if (!entity->is_segment) entity->tree->subsegment_bytes += added_bytes;
   } catch (...) {
     // Out of memory: the change is lost, the request goes on.
   }
@@ -57,6 +90,16 @@ void put_annotation_value(const std::shared_ptr<Entity>& entity, std::string_vie
          "dropped annotation \"" + std::string(key) + "\": keys may contain only A-Z, a-z, 0-9 and _");
     return;
   }
+  std::size_t bytes = key.size() + kFieldOverhead +
+                      std::visit(
+                          [](const auto& v) -> std::size_t {
+                            if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>) {
+                              return v.size();
+                            } else {
+                              return 20;
+                            }
+                          },
+                          value);
   record(entity, [&](Entity& e) {
     for (auto& annotation : e.annotations) {
       if (annotation.key == key) {
@@ -65,7 +108,7 @@ void put_annotation_value(const std::shared_ptr<Entity>& entity, std::string_vie
       }
     }
     e.annotations.push_back({std::string(key), std::move(value)});
-  });
+  }, bytes);
 }
 
 std::string demangled_type(const std::type_info& type) {
@@ -214,6 +257,11 @@ void EntityScope::put_metadata(std::string_view key, nlohmann::json value,
     warn(*entity_, LogKind::kBadMetadata, "dropped metadata with an empty key or namespace");
     return;
   }
+  std::size_t bytes = 0;
+  try {
+    bytes = ns.size() + key.size() + 2 * kFieldOverhead + estimate_bytes(value);
+  } catch (...) {
+  }
   record(entity_, [&](Entity& e) {
     auto space = std::find_if(e.metadata.begin(), e.metadata.end(),
                               [&](const auto& item) { return item.name == ns; });
@@ -228,18 +276,20 @@ void EntityScope::put_metadata(std::string_view key, nlohmann::json value,
       }
     }
     space->entries.emplace_back(std::string(key), std::move(value));
-  });
+  }, bytes);
 }
 
 void EntityScope::add_exception(const std::exception& e, bool remote) noexcept {
   if (!sampled()) return;
   try {
     auto chain = exception_chain(e, remote);
+    std::size_t bytes = 0;
+    for (const auto& item : chain) bytes += item.type.size() + item.message.size() + 80;
     record(entity_, [&](Entity& entity) {
       entity.fault = true;
       entity.cause_id = 0;
       for (auto& item : chain) entity.exceptions.push_back(std::move(item));
-    });
+    }, bytes);
   } catch (...) {
   }
 }
@@ -287,10 +337,12 @@ void EntityScope::set_fault() noexcept {
 }
 
 void EntityScope::set_http_request(HttpRequestInfo request) noexcept {
+  std::size_t bytes = request.method.size() + request.url.size() + request.user_agent.size() +
+                      request.client_ip.size() + 100;
   record(entity_, [&](Entity& e) {
     if (!e.http) e.http.emplace();
     e.http->request = std::move(request);
-  });
+  }, bytes);
 }
 
 void EntityScope::set_http_status(int status) noexcept {
@@ -306,10 +358,15 @@ void EntityScope::set_http_content_length(std::uint64_t length) noexcept {
 
 void EntityScope::set_aws(std::string_view key, nlohmann::json value) noexcept {
   if (!sampled() || key.empty()) return;
+  std::size_t bytes = 0;
+  try {
+    bytes = key.size() + kFieldOverhead + estimate_bytes(value);
+  } catch (...) {
+  }
   record(entity_, [&](Entity& e) {
     if (!e.aws.is_object()) e.aws = nlohmann::json::object();
     e.aws[std::string(key)] = std::move(value);
-  });
+  }, bytes);
 }
 
 // SegmentScope
@@ -357,7 +414,11 @@ void SubsegmentScope::set_sql(SqlInfo sql) noexcept {
     sql.connection_string = detail::strip_password(sql.connection_string);
     sql.url = detail::strip_password(sql.url);
     if (!entity_->tree->settings->collect_sql_queries) sql.sanitized_query.clear();
-    record(entity_, [&](Entity& e) { e.sql = std::move(sql); });
+    std::size_t bytes = sql.connection_string.size() + sql.url.size() +
+                        sql.sanitized_query.size() + sql.database_type.size() +
+                        sql.database_version.size() + sql.driver_version.size() + sql.user.size() +
+                        sql.preparation.size() + 120;
+    record(entity_, [&](Entity& e) { e.sql = std::move(sql); }, bytes);
   } catch (...) {
   }
 }

@@ -30,23 +30,33 @@ bool complete_subtree(const Entity& entity, std::size_t& count) {
   return complete;
 }
 
-void mark_handed_off(Entity& entity) {
+// Marks a subtree as handed to the emitter; returns its estimated size.
+std::size_t mark_handed_off(Entity& entity) {
   entity.handed_off = true;
-  for (auto& child : entity.children) mark_handed_off(*child);
+  std::size_t bytes = entity.approximate_bytes;
+  for (auto& child : entity.children) bytes += mark_handed_off(*child);
+  return bytes;
 }
 
-// Detaches every complete child subtree under `node` (spec §6.1); returns how many subsegments left.
-std::size_t stream_complete_children(Entity& node, std::vector<std::shared_ptr<Entity>>& out) {
-  std::size_t removed = 0;
+struct Removed {
+  std::size_t subsegments = 0;
+  std::size_t bytes = 0;
+};
+
+// Detaches every complete child subtree under `node` (spec §6.1); says how much left the tree.
+Removed stream_complete_children(Entity& node, std::vector<std::shared_ptr<Entity>>& out) {
+  Removed removed;
   auto keep = node.children.begin();
   for (auto& child : node.children) {
     std::size_t count = 1;
     if (complete_subtree(*child, count)) {
-      mark_handed_off(*child);
+      removed.bytes += mark_handed_off(*child);
+      removed.subsegments += count;
       out.push_back(std::move(child));
-      removed += count;
     } else {
-      removed += stream_complete_children(*child, out);
+      Removed below = stream_complete_children(*child, out);
+      removed.subsegments += below.subsegments;
+      removed.bytes += below.bytes;
       *keep++ = std::move(child);
     }
   }
@@ -202,6 +212,16 @@ ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv)
         next.daemon_address = applied_.daemon_address;
       }
     }
+    if (config.max_datagram_bytes < 1024 || config.max_datagram_bytes > 65507) {
+      result.errors.push_back("max_datagram_bytes: must be 1024 to 65507; keeping " +
+                              std::to_string(applied_.max_datagram_bytes));
+      next.max_datagram_bytes = applied_.max_datagram_bytes;
+    }
+    if (!(config.emit_rate >= 0) || config.emit_burst == 0) {
+      result.errors.push_back("emit_rate must be >= 0 and emit_burst >= 1; keeping the previous pace");
+      next.emit_rate = applied_.emit_rate;
+      next.emit_burst = applied_.emit_burst;
+    }
     if (config.queue_capacity == 0) {
       result.errors.push_back("queue_capacity: must be at least 1; keeping " +
                               std::to_string(applied_.queue_capacity));
@@ -245,12 +265,17 @@ ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv)
     settings->noop_ids = env.noop_ids.value_or(true);
     settings->collect_sql_queries = next.collect_sql_queries || env.collect_sql_queries.value_or(false);
     settings->streaming_threshold = next.streaming_threshold;
+    settings->streaming_threshold_bytes = next.streaming_threshold_bytes != 0
+                                              ? next.streaming_threshold_bytes
+                                              : next.max_datagram_bytes / 4 * 3;
     settings->abandoned_subsegment_timeout = next.abandoned_subsegment_timeout;
     settings->in_progress_after = next.in_progress_after;
 
     if (udp_emitter_ != nullptr) {
       udp_emitter_->set_address(daemon);
       udp_emitter_->set_queue_capacity(next.queue_capacity);
+      udp_emitter_->set_max_datagram_bytes(next.max_datagram_bytes);
+      udp_emitter_->set_pacing(next.emit_rate, next.emit_burst);
     }
     shutdown_timeout_ = next.shutdown_timeout;
     applied_ = std::move(next);
@@ -366,9 +391,11 @@ std::shared_ptr<Entity> RecorderCore::begin_subsegment(std::string_view name,
         entity = std::make_shared<Entity>(parent_tree, id, parent->id, false);
         entity->name = std::move(clean);
         entity->start_us = now;
+        entity->approximate_bytes = kSubsegmentBaseBytes + entity->name.size();
         parent->children.push_back(entity);
         ++parent_tree->open;
         ++parent_tree->subsegments;
+        parent_tree->subsegment_bytes += entity->approximate_bytes;
         return entity;
       }
     }
@@ -449,9 +476,12 @@ void end_entity(const std::shared_ptr<Entity>& entity) noexcept {
             if (auto tree = weak_tree.lock()) send_abandoned_tree(tree);
           });
     } else if (!entity->is_segment && tree.root &&
-               tree.subsegments > tree.settings->streaming_threshold) {
+               (tree.subsegments > tree.settings->streaming_threshold ||
+                tree.subsegment_bytes > tree.settings->streaming_threshold_bytes)) {
       try {
-        tree.subsegments -= stream_complete_children(*tree.root, streamed);
+        Removed removed = stream_complete_children(*tree.root, streamed);
+        tree.subsegments -= removed.subsegments;
+        tree.subsegment_bytes -= std::min(removed.bytes, tree.subsegment_bytes);
       } catch (...) {
         // Out of memory while streaming: the subtrees stay embedded and go out with the segment.
       }

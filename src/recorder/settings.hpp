@@ -27,6 +27,7 @@ struct Settings {
   bool noop_ids = true;  // unsampled entities get all-zero ids (AWS_XRAY_NOOP_ID != false)
   bool collect_sql_queries = false;
   std::size_t streaming_threshold = 100;
+  std::size_t streaming_threshold_bytes = 48750;
   std::chrono::milliseconds abandoned_subsegment_timeout{60000};
   std::chrono::milliseconds in_progress_after{0};
 };

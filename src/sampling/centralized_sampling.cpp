@@ -29,6 +29,20 @@ std::chrono::steady_clock::duration seconds(double value) {
 
 }  // namespace
 
+std::string process_client_id() {
+  // One per process (spec §7.5), drawn again in a forked child.
+  static std::mutex mutex;
+  static std::string id;
+  static unsigned generation = 0;
+  std::lock_guard<std::mutex> lock(mutex);
+  unsigned now = g_fork_generation.load(std::memory_order_relaxed);
+  if (id.empty() || generation != now) {
+    id = new_client_id();
+    generation = now;
+  }
+  return id;
+}
+
 std::string new_client_id() {
   static constexpr char kHex[] = "0123456789abcdef";
   unsigned char bytes[12];
@@ -46,7 +60,7 @@ CentralizedRuleCache::CentralizedRuleCache(Logger& logger, CentralizedOptions op
       options_(std::move(options)),
       generation_(g_fork_generation.load(std::memory_order_relaxed)),
       endpoint_(default_daemon_address().tcp),
-      client_id_(new_client_id()) {
+      client_id_(process_client_id()) {
   static const int registered = pthread_atfork(nullptr, nullptr, &on_fork_child);
   (void)registered;
 }
@@ -97,7 +111,7 @@ void CentralizedRuleCache::activate() noexcept {
     if (generation_.load(std::memory_order_relaxed) != generation) {
       // Forked: the parent's poller does not exist here. A new client, a poller of our own.
       (void)poller_.release();
-      client_id_ = new_client_id();
+      client_id_ = process_client_id();
       generation_.store(generation, std::memory_order_relaxed);
     }
     activated_.store(true, std::memory_order_relaxed);

@@ -106,5 +106,7 @@ class CentralizedSampling final : public SamplingStrategy {
 
 // 24 lowercase hex characters (12 random bytes).
 std::string new_client_id();
+// The process's ClientID for SamplingTargets: the same for every recorder, new after fork().
+std::string process_client_id();
 
 }  // namespace xray::detail

@@ -707,3 +707,52 @@ TEST(RecorderClockTest, TimesAreTheAnchorPlusSteadyElapsedEvenWhenTheWallClockSt
 
 }  // namespace
 }  // namespace xray
+
+namespace xray {
+namespace {
+
+TEST(RecorderStreamingBytesTest, LargeSubsegmentsAreStreamedByEstimatedSize) {
+  FakeDaemon daemon;
+  Recorder recorder;
+  Config config = config_for(daemon);
+  config.streaming_threshold_bytes = 5000;  // the count threshold (100) is never reached here
+  ASSERT_TRUE(configure(recorder, config).ok());
+  std::string segment_id;
+  {
+    auto segment = recorder.begin_segment("big");
+    segment_id = segment.id();
+    for (int i = 0; i < 10; ++i) {
+      auto sub = recorder.begin_subsegment("payload-" + std::to_string(i));
+      sub.put_metadata("blob", std::string(2000, 'x'));
+    }
+    // Already streamed while the segment is open: no document may wait for the segment's end.
+    ASSERT_TRUE(recorder.flush(kWait));
+    EXPECT_GT(recorder.stats().streamed, 0u);
+  }
+  ASSERT_TRUE(recorder.flush(kWait));
+  ASSERT_TRUE(daemon.wait_for_documents(recorder.stats().emitted, kWait));
+  auto entities = flatten(daemon.documents());
+  EXPECT_EQ(entities.size(), 11u);  // the segment and each subsegment exactly once
+  for (const auto& doc : daemon.documents()) {
+    if (doc.value("type", "") == "subsegment") {
+      EXPECT_EQ(doc["parent_id"], segment_id);
+    }
+  }
+  EXPECT_THAT(daemon.errors(), IsEmpty());
+}
+
+TEST(RecorderStreamingBytesTest, ConfigureRejectsOutOfRangeDatagramSizesAndPacing) {
+  FakeDaemon daemon;
+  Recorder recorder;
+  Config config = config_for(daemon);
+  config.max_datagram_bytes = 100;
+  config.emit_rate = -1;
+  ConfigResult result = configure(recorder, config);
+  EXPECT_EQ(result.errors.size(), 2u);
+  { auto segment = recorder.begin_segment("still-works"); }
+  ASSERT_TRUE(recorder.flush(kWait));
+  EXPECT_TRUE(daemon.wait_for_documents(1, kWait));
+}
+
+}  // namespace
+}  // namespace xray
