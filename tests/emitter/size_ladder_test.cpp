@@ -38,6 +38,7 @@ class SizeLadderTest : public ::testing::Test {
   void SetUp() override {
     Config config = testing::config_for(daemon_);
     config.streaming_threshold = 1000000;  // the whole tree reaches the emitter in one piece
+    config.streaming_threshold_bytes = 100'000'000;
     config.collect_sql_queries = true;
     config.log_sink = log_.sink();
     config.queue_capacity = 16384;

@@ -88,8 +88,10 @@ TEST_P(SendPathTest, SmallerMaxDatagramSplitsDocuments) {
   Recorder recorder;
   detail::UdpEmitter* emitter = install_emitter(recorder);
   emitter->set_force_plain_send(GetParam());
-  ASSERT_TRUE(emitter->set_max_datagram_bytes(2000));
-  ASSERT_TRUE(testing::configure(recorder, testing::config_for(daemon)).ok());
+  Config config = testing::config_for(daemon);
+  config.max_datagram_bytes = 2000;
+  config.streaming_threshold_bytes = 100'000'000;  // only the emitter's ladder splits here
+  ASSERT_TRUE(testing::configure(recorder, config).ok());
   {
     SegmentScope segment = recorder.begin_segment("segment");
     for (int i = 0; i < 10; ++i) {
@@ -112,8 +114,10 @@ TEST_P(SendPathTest, PacingSpacesDatagramsOut) {
   Recorder recorder;
   detail::UdpEmitter* emitter = install_emitter(recorder);
   emitter->set_force_plain_send(GetParam());
-  emitter->set_pacing(1000, 10);
-  ASSERT_TRUE(testing::configure(recorder, testing::config_for(daemon)).ok());
+  Config config = testing::config_for(daemon);
+  config.emit_rate = 1000;
+  config.emit_burst = 10;
+  ASSERT_TRUE(testing::configure(recorder, config).ok());
   auto start = std::chrono::steady_clock::now();
   end_segments(recorder, 110);
   ASSERT_TRUE(recorder.flush(10s));
