@@ -4,19 +4,18 @@
 #include <cmath>
 #include <cstddef>
 
+#include "model/utf8.hpp"
+
 namespace xray::detail {
 namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 constexpr int kTrackedDepth = 64;                          // bits in has_element_
 
 // Bytes that can be copied into a JSON string unchanged, one at a time.
 constexpr bool is_plain_ascii(unsigned char c) noexcept {
   return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
-
-constexpr bool is_continuation(unsigned char c) noexcept { return (c & 0xC0) == 0x80; }
 
 void append_control(std::string& out, unsigned char c) {
   switch (c) {
@@ -42,36 +41,6 @@ void append_control(std::string& out, unsigned char c) {
   out.append(escape, sizeof escape);
 }
 
-// Length of the well-formed UTF-8 sequence at the start of `s` (whose first byte is >= 0x80), or
-// the negated length of its maximal ill-formed prefix (Unicode §3.9, "maximal subpart"), which is
-// replaced by a single U+FFFD. Bounds per Table 3-7 exclude overlongs, surrogates and > U+10FFFF.
-int utf8_sequence(std::string_view s) noexcept {
-  const auto lead = static_cast<unsigned char>(s[0]);
-  int length = 0;
-  unsigned char low = 0x80;
-  unsigned char high = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;
-    if (lead == 0xED) high = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;
-    if (lead == 0xF4) high = 0x8F;
-  } else {
-    return -1;
-  }
-  const auto available = static_cast<int>(s.size());
-  if (available < 2) return -1;
-  const auto second = static_cast<unsigned char>(s[1]);
-  if (second < low || second > high) return -1;
-  for (int i = 2; i < length; ++i) {
-    if (i >= available || !is_continuation(static_cast<unsigned char>(s[i]))) return -i;
-  }
-  return length;
-}
 
 template <typename T>
 void append_chars(std::string& out, T value) {
@@ -124,7 +93,7 @@ void append_escaped(std::string& out, std::string_view value) {
         out.append(value.data() + i, static_cast<std::size_t>(length));
         i += static_cast<std::size_t>(length);
       } else {
-        out += kReplacement;
+        out += kReplacementCharacter;
         i += static_cast<std::size_t>(-length);
       }
     }

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "model/utf8.hpp"
+
 namespace xray::detail {
 namespace {
 
@@ -10,7 +12,7 @@ constexpr bool is_ascii_alnum(unsigned char c) noexcept {
 }
 
 constexpr bool is_name_ascii(unsigned char c) noexcept {
-  if (is_ascii_alnum(c) || c == ' ' || c == '\t') return true;
+  if (is_ascii_alnum(c) || c == ' ') return true;
   switch (c) {
     case '_':
     case '.':
@@ -28,26 +30,6 @@ constexpr bool is_name_ascii(unsigned char c) noexcept {
     default:
       return false;
   }
-}
-
-// Bytes of the code point starting at `s[0]` (a byte >= 0x80): the lead byte and the continuation
-// bytes it announces. Invalid bytes count as one code point each; the JSON writer replaces them.
-std::size_t code_point_length(std::string_view s) noexcept {
-  const auto lead = static_cast<unsigned char>(s[0]);
-  std::size_t expected = 1;
-  if (lead >= 0xC0 && lead <= 0xDF) {
-    expected = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    expected = 3;
-  } else if (lead >= 0xF0 && lead <= 0xF7) {
-    expected = 4;
-  }
-  std::size_t length = 1;
-  while (length < expected && length < s.size() &&
-         (static_cast<unsigned char>(s[length]) & 0xC0) == 0x80) {
-    ++length;
-  }
-  return length;
 }
 
 char ascii_lower(char c) noexcept {
@@ -208,10 +190,22 @@ std::string sanitize_name(std::string_view name) {
       ++i;
       continue;
     }
-    const std::size_t length = code_point_length(name.substr(i));
-    out.append(name.data() + i, length);
-    ++code_points;
-    i += length;
+    const int length = utf8_sequence(name.substr(i));
+    if (length < 0) {
+      // Ill-formed (overlong, surrogate, truncated, stray byte): one U+FFFD, as the JSON writer
+      // would write it, so the 200 code points counted here are the 200 the document carries.
+      out += kReplacementCharacter;
+      ++code_points;
+      i += static_cast<std::size_t>(-length);
+      continue;
+    }
+    // C1 controls (U+0080..U+009F, encoded C2 80..C2 9F) are control characters too.
+    const bool c1_control = length == 2 && c == 0xC2 && static_cast<unsigned char>(name[i + 1]) < 0xA0;
+    if (!c1_control) {
+      out.append(name.data() + i, static_cast<std::size_t>(length));
+      ++code_points;
+    }
+    i += static_cast<std::size_t>(length);
   }
   return out;
 }

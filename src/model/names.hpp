@@ -9,8 +9,9 @@ namespace xray::detail {
 
 inline constexpr std::size_t kMaxNameLength = 200;  // code points
 
-// Removes control characters and printable ASCII outside letters, digits, whitespace and
-// `_ . : / % & # = + \ - @`; keeps every non-ASCII code point; truncates to 200 code points.
+// Removes control characters (C0, DEL and C1, TAB included) and printable ASCII outside letters,
+// digits, space and `_ . : / % & # = + \ - @`; keeps every other non-ASCII code point; replaces each
+// ill-formed UTF-8 sequence by one U+FFFD; truncates to 200 code points.
 std::string sanitize_name(std::string_view name);
 
 // [A-Za-z0-9_]+

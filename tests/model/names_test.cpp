@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
+
+#include "model/json_writer.hpp"
 
 namespace xray::detail {
 namespace {
@@ -21,7 +24,7 @@ TEST(SanitizeNameTest, PythonConformanceVectors) {
 
 TEST(SanitizeNameTest, KeepsAllowedAscii) {
   const std::string allowed =
-      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 \t_.:/%&#=+\\-@";
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _.:/%&#=+\\-@";
   EXPECT_EQ(sanitize_name(allowed), allowed);
   EXPECT_EQ(sanitize_name("api.example.com:443/v1/items#top"), "api.example.com:443/v1/items#top");
   EXPECT_EQ(sanitize_name(""), "");
@@ -40,9 +43,34 @@ TEST(SanitizeNameTest, KeepsNonAsciiCodePoints) {
   EXPECT_EQ(sanitize_name("\xC2\xBFz?"), "\xC2\xBFz");
 }
 
-TEST(SanitizeNameTest, KeepsInvalidUtf8ForTheWriterToReplace) {
-  EXPECT_EQ(sanitize_name("a\xFFz\x80y"), "a\xFFz\x80y");
-  EXPECT_EQ(sanitize_name("a\xE2\x82"), "a\xE2\x82");
+TEST(SanitizeNameTest, ReplacesEachIllFormedSequenceByOneReplacementCharacter) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_EQ(sanitize_name("a\xFFz\x80y"), "a" + fffd + "z" + fffd + "y");
+  EXPECT_EQ(sanitize_name("a\xE2\x82"), "a" + fffd);
+  // Overlong '/' and a UTF-16 surrogate: one U+FFFD per maximal ill-formed subpart, as the writer.
+  EXPECT_EQ(sanitize_name("\xC0\xAF"), fffd + fffd);
+  EXPECT_EQ(sanitize_name("\xED\xA0\x80"), fffd + fffd + fffd);
+}
+
+TEST(SanitizeNameTest, RemovesTabAndC1Controls) {
+  // Regression (hostile run): TAB survived cleaning although the spec removes control characters.
+  EXPECT_EQ(sanitize_name("a\tb c"), "ab c");
+  EXPECT_EQ(sanitize_name("a\xC2\x85" "b\xC2\x9F" "c\xC2\xA0" "d"), "abc\xC2\xA0" "d");
+}
+
+TEST(SanitizeNameTest, IllFormedInputNeverExceeds200CodePointsInTheDocument) {
+  // Regression (hostile run): 250 overlong or surrogate sequences became names of 400-600 code
+  // points once the writer replaced them. Counted here after the JSON writer's own replacement.
+  for (const std::string& unit : {std::string("\xC0\xAF"), std::string("\xED\xA0\x80"),
+                                 std::string("\xF8\x88\x80\x80\x80"), std::string("\x80")}) {
+    std::string hostile;
+    for (int i = 0; i < 250; ++i) hostile += unit;
+    std::string json;
+    JsonWriter writer(json);
+    writer.string(sanitize_name(hostile));
+    auto parsed = nlohmann::json::parse(json);
+    EXPECT_EQ(code_points(parsed.get<std::string>()), 200u);
+  }
 }
 
 TEST(SanitizeNameTest, TruncatesTo200CodePoints) {
@@ -68,10 +96,9 @@ TEST(SanitizeNameTest, TruncatesMultiByteNamesAtCodePointBoundaries) {
   EXPECT_EQ(sanitize_name(two_byte), std::string(199, 'a') + "\xC3\xA9");
 }
 
-TEST(SanitizeNameTest, DoesNotSplitATruncatedSequenceAtTheLimit) {
-  // An incomplete sequence counts as one code point and is kept whole.
+TEST(SanitizeNameTest, ATruncatedSequenceAtTheLimitBecomesOneReplacementCharacter) {
   const std::string name = std::string(199, 'a') + "\xE2\x82" + "bc";
-  EXPECT_EQ(sanitize_name(name), std::string(199, 'a') + "\xE2\x82");
+  EXPECT_EQ(sanitize_name(name), std::string(199, 'a') + "\xEF\xBF\xBD");
 }
 
 TEST(AnnotationKeyTest, AcceptsLettersDigitsAndUnderscore) {
