@@ -48,14 +48,17 @@ bool is_reserved_key(std::string_view key) noexcept {
 // What add_extra accepts from a caller: exactly what parse could have produced, so that
 // parse(to_string(h)) == h holds, and no CR/LF/NUL, so that a propagated header cannot be used to
 // inject another header line.
+bool splits_header(std::string_view text) noexcept {
+  constexpr std::string_view kForbidden("\r\n\0", 3);
+  return text.find_first_of(kForbidden) != std::string_view::npos;
+}
+
 bool is_well_formed_extra(std::string_view key, std::string_view value) noexcept {
   if (key.empty() || value.empty()) return false;
   if (trim(key).size() != key.size() || trim(value).size() != value.size()) return false;
   if (key.find_first_of(";=") != std::string_view::npos) return false;
   if (value.find(';') != std::string_view::npos) return false;
-  constexpr std::string_view kForbidden("\r\n\0", 3);
-  return key.find_first_of(kForbidden) == std::string_view::npos &&
-         value.find_first_of(kForbidden) == std::string_view::npos;
+  return !splits_header(key) && !splits_header(value);
 }
 
 }  // namespace
@@ -79,6 +82,9 @@ TraceHeader TraceHeader::parse(std::string_view value) noexcept {
     const std::string_view key = trim(part.substr(0, eq));
     const std::string_view val = trim(part.substr(eq + 1));
     if (key.empty() || val.empty()) continue;
+    // A pair carrying CR, LF or NUL is dropped whole: propagated, it could split the outbound
+    // request into two header lines (or end a C string early).
+    if (splits_header(part)) continue;
 
     if (iequals(key, kRootKey)) {
       if (header.root_.empty()) header.root_.assign(val);
@@ -118,6 +124,9 @@ std::string TraceHeader::to_string() const noexcept {
   // Each field is preceded by ';' except the first written, so there is never a leading or
   // trailing separator whatever subset is set (spec §4.4: Go's trailing ';' is a known bug).
   const auto append = [&out](std::string_view key, std::string_view value) {
+    // parse and add_extra never keep CR, LF or NUL; set_root/set_parent may have been given them.
+    // Such a field is left out rather than let the header split a request.
+    if (splits_header(value)) return;
     if (!out.empty()) out += ';';
     out.append(key);
     out += '=';

@@ -407,6 +407,24 @@ TEST(TraceHeaderRoundTrip, ParseOfToStringIsIdentity) {
   }
 }
 
+TEST(TraceHeaderRobustness, CrLfAndNulNeverReachTheSerializedHeader) {
+  // Regression (hostile run): a parsed value kept CR, LF and NUL, and to_string() wrote them out.
+  const std::string nul("\0", 1);
+  for (const std::string& bad : {std::string("\r"), std::string("\n"), nul}) {
+    const TraceHeader h = TraceHeader::parse("Root=" + kR1 + ";Parent=" + kP + "x" + bad +
+                                             "y;Sampled=1;Foo=a" + bad + "b;Lineage=1" + bad + ";Bar=ok");
+    EXPECT_EQ(h.root(), kR1);
+    EXPECT_EQ(h.parent(), "");
+    EXPECT_EQ(h.extras(), (Extras{{"Bar", "ok"}}));
+    EXPECT_EQ(h.to_string(), "Root=" + kR1 + ";Sampled=1;Bar=ok");
+
+    TraceHeader set;
+    set.set_root(kR1 + bad + "Injected: 1");
+    set.set_parent(kP);
+    EXPECT_EQ(set.to_string(), "Parent=" + kP);
+  }
+}
+
 TEST(TraceHeaderRobustness, RandomBytesNeverBreakParseOrToString) {
   std::mt19937 rng(20240601u);  // fixed seed: failures must reproduce
   // Biased toward the bytes the grammar cares about so that many inputs reach every branch.
@@ -430,6 +448,7 @@ TEST(TraceHeaderRobustness, RandomBytesNeverBreakParseOrToString) {
     }
     ASSERT_EQ(text.empty(), h.empty()) << iteration;
     ASSERT_EQ(text.find(";;"), std::string::npos) << iteration;
+    ASSERT_EQ(text.find_first_of(std::string("\r\n\0", 3)), std::string::npos) << iteration;
 
     std::size_t budget_bytes = 0;
     for (const auto& [key, value] : h.extras()) {
