@@ -26,7 +26,9 @@ class ManifestParser {
     json root;
     try {
       root = json::parse(text.begin(), text.end());
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
+      // parse_error, and out_of_range.406 for numbers beyond double (1e400): the file is invalid,
+      // never an exception for configure() to see.
       return fail("", std::string("invalid JSON: ") + e.what());
     }
     if (!root.is_object()) return fail("", "the manifest must be a JSON object");
@@ -114,11 +116,13 @@ class ManifestParser {
       return false;
     }
     // Only non-negative JSON integers: 4.2 and -1 are typos, not targets (spec §7.2 decision).
-    if (!target->is_number_unsigned()) {
+    // `-0` is an integer equal to 0 and is accepted as 0.
+    const bool negative_zero = target->is_number_integer() && target->get<std::int64_t>() == 0;
+    if (!target->is_number_unsigned() && !negative_zero) {
       fail(where, "fixed_target must be a non-negative integer");
       return false;
     }
-    auto value = target->get<std::uint64_t>();
+    auto value = negative_zero ? 0 : target->get<std::uint64_t>();
     constexpr std::uint64_t kMax = std::numeric_limits<std::uint32_t>::max();
     out.fixed_target = static_cast<std::uint32_t>(value < kMax ? value : kMax);
 

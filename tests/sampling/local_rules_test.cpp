@@ -312,6 +312,21 @@ TEST(LocalRulesValidation, AcceptsBoundsAndIgnoresExtraKeys) {
   EXPECT_EQ(big.default_rule.fixed_target, 0xFFFFFFFFu);
 }
 
+TEST(LocalRulesValidation, NegativeZeroTargetIsZero) {
+  auto manifest = parse_ok(R"({"version":2,"default":{"fixed_target":-0,"rate":0.1}})");
+  EXPECT_EQ(manifest.default_rule.fixed_target, 0u);
+  EXPECT_THAT(parse_error(R"({"version":2,"default":{"fixed_target":-0.0,"rate":0.1}})"),
+              HasSubstr("fixed_target must be a non-negative integer"));
+}
+
+TEST(LocalRulesValidation, NumbersBeyondDoubleAreInvalidJson) {
+  for (const char* text : {R"({"version":2,"default":{"fixed_target":1,"rate":1e400}})",
+                           R"({"version":2,"default":{"fixed_target":1,"rate":-1e400}})",
+                           R"({"version":2,"default":{"fixed_target":1e999,"rate":0}})"}) {
+    EXPECT_THAT(parse_error(text), HasSubstr("invalid JSON")) << text;
+  }
+}
+
 TEST(LocalRulesValidation, RulesAbsentOrEmpty) {
   EXPECT_TRUE(parse_ok(R"({"version":2,"default":{"fixed_target":1,"rate":0.05}})").rules.empty());
   EXPECT_TRUE(parse_ok(R"({"version":2,"default":{"fixed_target":1,"rate":0.05},"rules":[]})")

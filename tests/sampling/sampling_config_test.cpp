@@ -97,6 +97,21 @@ TEST_F(SamplingConfigTest, InvalidRulesFileReportsFileAndProblemAndUsesTheDefaul
   EXPECT_TRUE(begin_sampled(recorder_, path("/never/x")));
 }
 
+TEST_F(SamplingConfigTest, NumberOutOfDoubleRangeIsAnInvalidFileNotAnException) {
+  // Regression (hostile run): 1e400 made the loader throw nlohmann's out_of_range.406, so
+  // configure() applied no field at all, not even the daemon address.
+  TempFile rules(R"({"version":2,"default":{"fixed_target":1,"rate":1e400}})");
+  Config config = config_for(daemon_, "huge-number");
+  config.sampling = Sampling::local_rules_file(rules.path());
+  ConfigResult result = configure(recorder_, config);
+  ASSERT_THAT(result.errors, SizeIs(1));
+  EXPECT_THAT(result.errors[0], HasSubstr("\"" + rules.path() + "\": invalid JSON"));
+  EXPECT_EQ(detail::RecorderAccess::core(recorder_).settings()->service_name, "huge-number");
+  { auto segment = recorder_.begin_segment("delivered"); }
+  ASSERT_TRUE(recorder_.flush(kWait));
+  EXPECT_TRUE(daemon_.wait_for_documents(1, kWait));  // the daemon address was applied
+}
+
 TEST_F(SamplingConfigTest, MissingRulesFileIsReported) {
   Config config = config_for(daemon_);
   std::string missing =
