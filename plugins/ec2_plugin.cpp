@@ -1,4 +1,5 @@
 // EC2: the instance identity document through IMDSv2 (token first), falling back to IMDSv1.
+#include "plugins/plugin_parsers.hpp"
 #include "plugins/plugin_support.hpp"
 #include "xray/plugins.hpp"
 
@@ -26,19 +27,7 @@ class Ec2Plugin final : public Plugin {
     }
     nlohmann::json document = detail::get_json(base + kIdentityPath, headers,
                                                options_.connect_timeout, deadline);
-    std::string instance_id = detail::string_field(document, "instanceId");
-    if (instance_id.empty()) throw detail::DetectionError("identity document without instanceId");
-
-    nlohmann::json ec2 = {{"instance_id", instance_id}};
-    for (auto [from, to] : {std::pair{"instanceType", "instance_size"}, std::pair{"imageId", "ami_id"},
-                            std::pair{"availabilityZone", "availability_zone"}}) {
-      std::string value = detail::string_field(document, from);
-      if (!value.empty()) ec2[to] = value;
-    }
-    PluginMetadata metadata;
-    metadata.origin = "AWS::EC2::Instance";
-    metadata.aws = {{"ec2", std::move(ec2)}};
-    return metadata;
+    return detail::ec2_metadata(document);
   }
 
  private:
@@ -74,14 +63,38 @@ class Ec2Plugin final : public Plugin {
       }
       return std::nullopt;
     }
-    if (result.response->status != 200 || result.response->body.empty()) return std::nullopt;
-    return result.response->body;
+    return detail::imds_token(result.response->status, result.response->body);
   }
 
   Ec2Options options_;
 };
 
 }  // namespace
+
+namespace detail {
+
+std::optional<std::string> imds_token(int status, std::string_view body) {
+  // A token goes back out as a header value: anything but visible ASCII could split the request.
+  if (status != 200 || !is_header_safe_token(body)) return std::nullopt;
+  return std::string(body);
+}
+
+PluginMetadata ec2_metadata(const nlohmann::json& identity) {
+  std::string instance_id = string_field(identity, "instanceId");
+  if (instance_id.empty()) throw DetectionError("identity document without instanceId");
+  nlohmann::json ec2 = {{"instance_id", instance_id}};
+  for (auto [from, to] : {std::pair{"instanceType", "instance_size"}, std::pair{"imageId", "ami_id"},
+                          std::pair{"availabilityZone", "availability_zone"}}) {
+    std::string value = string_field(identity, from);
+    if (!value.empty()) ec2[to] = value;
+  }
+  PluginMetadata metadata;
+  metadata.origin = "AWS::EC2::Instance";
+  metadata.aws = {{"ec2", std::move(ec2)}};
+  return metadata;
+}
+
+}  // namespace detail
 
 std::shared_ptr<const Plugin> ec2(Ec2Options options) {
   return std::make_shared<Ec2Plugin>(std::move(options));

@@ -4,7 +4,8 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
+
+#include "plugins/plugin_parsers.hpp"
 
 namespace xray::plugins::detail {
 namespace {
@@ -40,30 +41,58 @@ std::optional<std::string> environment(const char* name) {
   return text;
 }
 
-std::optional<std::string> container_id(const std::string& cgroup_path,
-                                        const std::string& mountinfo_path) {
-  if (auto cgroup = read_small_file(cgroup_path)) {
-    std::istringstream lines(*cgroup);
-    std::string line;
-    while (std::getline(lines, line)) {
+std::optional<std::string> container_id_from(std::optional<std::string_view> cgroup,
+                                             std::optional<std::string_view> mountinfo) {
+  if (cgroup) {
+    std::string_view rest = *cgroup;
+    while (!rest.empty()) {
+      std::size_t end = rest.find('\n');
+      std::string_view line = rest.substr(0, end);
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
       if (line.size() > 64) {
-        std::string candidate = line.substr(line.size() - 64);
-        if (is_hex64(candidate)) return candidate;
+        std::string_view candidate = line.substr(line.size() - 64);
+        if (is_hex64(candidate)) return std::string(candidate);
         break;  // only the first long line counts (v1 layout)
       }
     }
   }
-  if (auto mountinfo = read_small_file(mountinfo_path)) {
+  if (mountinfo) {
     for (std::string_view marker : {"/containers/", "/docker/"}) {
       std::size_t pos = 0;
-      while ((pos = mountinfo->find(marker, pos)) != std::string::npos) {
+      while ((pos = mountinfo->find(marker, pos)) != std::string_view::npos) {
         pos += marker.size();
-        std::string_view candidate = std::string_view(*mountinfo).substr(pos, 64);
+        std::string_view candidate = mountinfo->substr(pos, 64);
         if (is_hex64(candidate)) return std::string(candidate);
       }
     }
   }
   return std::nullopt;
+}
+
+std::optional<std::string> container_id(const std::string& cgroup_path,
+                                        const std::string& mountinfo_path) {
+  auto cgroup = read_small_file(cgroup_path);
+  auto mountinfo = read_small_file(mountinfo_path);
+  return container_id_from(cgroup ? std::optional<std::string_view>(*cgroup) : std::nullopt,
+                           mountinfo ? std::optional<std::string_view>(*mountinfo) : std::nullopt);
+}
+
+std::optional<nlohmann::json> parse_json_object(std::string_view body) noexcept {
+  try {
+    auto document = nlohmann::json::parse(body, nullptr, false);
+    if (!document.is_object()) return std::nullopt;
+    return document;
+  } catch (...) {  // out of memory
+    return std::nullopt;
+  }
+}
+
+bool is_header_safe_token(std::string_view value) noexcept {
+  if (value.empty()) return false;
+  for (char c : value) {
+    if (c < 0x21 || c > 0x7E) return false;
+  }
+  return true;
 }
 
 nlohmann::json get_json(const std::string& url,
@@ -88,9 +117,9 @@ nlohmann::json get_json(const std::string& url,
   if (result.response->status != 200) {
     throw DetectionError("GET " + url + ": HTTP " + std::to_string(result.response->status));
   }
-  auto body = nlohmann::json::parse(result.response->body, nullptr, false);
-  if (!body.is_object()) throw DetectionError("GET " + url + ": the body is not a JSON object");
-  return body;
+  auto body = parse_json_object(result.response->body);
+  if (!body) throw DetectionError("GET " + url + ": the body is not a JSON object");
+  return std::move(*body);
 }
 
 std::string string_field(const nlohmann::json& object, const char* key) {

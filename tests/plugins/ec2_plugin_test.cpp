@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "plugins/plugin_parsers.hpp"
 #include "plugins/plugin_support.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/temp_file.hpp"
@@ -247,6 +248,42 @@ class RefusingPort {
   int fd_ = -1;
   std::uint16_t port_ = 0;
 };
+
+// Regression (found by fuzz/ec2_metadata_fuzz.cpp): the token is sent back as a header value, and
+// Beast does not check header values, so a token with CR LF used to inject headers into the
+// identity request. Such a token is refused and IMDSv1 is used instead.
+TEST(Ec2PluginTest, ATokenThatCouldSplitTheRequestIsNotSent) {
+  FakeHttpServer server([](const RecordedRequest& request) {
+    if (request.target == kTokenPath) return HttpReply(200, {}, "abc\r\nX-Injected: 1");
+    return HttpReply(200, {}, kIdentityDocument);
+  });
+  expect_identity(ec2_at(host_port(server))->detect(generous_deadline()));
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].header("X-aws-ec2-metadata-token"), "");
+  EXPECT_EQ(requests[1].header("X-Injected"), "");
+}
+
+TEST(Ec2PluginTest, OnlyAVisibleAsciiTokenFromA200IsUsed) {
+  EXPECT_EQ(plugins::detail::imds_token(200, kToken), kToken);
+  EXPECT_FALSE(plugins::detail::imds_token(200, "").has_value());
+  EXPECT_FALSE(plugins::detail::imds_token(403, kToken).has_value());
+  for (std::string_view bad : {std::string_view("a b"), std::string_view("a\tb"),
+                               std::string_view("ab\n"), std::string_view("a\0b", 3),
+                               std::string_view("t\xc3\xa9")}) {
+    EXPECT_FALSE(plugins::detail::imds_token(200, bad).has_value()) << bad;
+  }
+}
+
+TEST(Ec2PluginTest, TheIdentityDocumentParsesWithoutAServer) {
+  auto identity = plugins::detail::parse_json_object(kIdentityDocument);
+  ASSERT_TRUE(identity.has_value());
+  expect_identity(plugins::detail::ec2_metadata(*identity));
+  EXPECT_THROW(plugins::detail::ec2_metadata(json::parse(R"({"instanceId":7})")), DetectionError);
+  EXPECT_FALSE(plugins::detail::parse_json_object("[1]").has_value());
+  EXPECT_FALSE(plugins::detail::parse_json_object("{").has_value());
+  EXPECT_FALSE(plugins::detail::parse_json_object(R"({"a":1e400})").has_value());
+}
 
 TEST(Ec2PluginTest, NothingListeningFailsWithoutTryingImdsV1) {
   RefusingPort refusing;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "plugins/plugin_parsers.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/temp_file.hpp"
 
@@ -131,6 +132,37 @@ TEST_F(EksPluginTest, TheClusterNameComesFromTheConfigMapWithTheBearerToken) {
   EXPECT_EQ(requests[0].method, "GET");
   EXPECT_EQ(requests[0].target, kClusterInfoPath);
   EXPECT_EQ(requests[0].header("Authorization"), std::string("Bearer ") + kToken);
+}
+
+// Regression (found by fuzz/eks_metadata_fuzz.cpp): the token file's content is sent as
+// `Authorization: Bearer <token>`; one with CR LF inside used to inject headers. The config map is
+// then not asked for at all.
+TEST_F(EksPluginTest, ATokenFileThatCouldSplitTheRequestIsNotSent) {
+  FakeHttpServer server(api_server);
+  TempFile token(std::string(kToken) + "\r\nX-Injected: 1\n");
+  auto options = this->options();
+  options.token_path = token.path();
+  options.api_server_url = server.base_url();
+  auto found = plugins::eks(options)->detect(generous_deadline());
+  ASSERT_TRUE(found.has_value());
+  EXPECT_FALSE(found->aws["eks"].contains("cluster_name"));
+  EXPECT_TRUE(server.requests().empty());
+}
+
+TEST(EksParsersTest, BearerTokenDropsTrailingLineEndsAndRefusesOtherControls) {
+  EXPECT_EQ(plugins::detail::bearer_token("tok.en\r\n"), "tok.en");
+  EXPECT_EQ(plugins::detail::bearer_token("tok.en"), "tok.en");
+  EXPECT_FALSE(plugins::detail::bearer_token("\n").has_value());
+  EXPECT_FALSE(plugins::detail::bearer_token("to ken").has_value());
+  EXPECT_FALSE(plugins::detail::bearer_token("to\nken").has_value());
+}
+
+TEST(EksParsersTest, ClusterNameFromTheConfigMap) {
+  EXPECT_EQ(plugins::detail::eks_cluster_name(json::parse(R"({"data":{"cluster.name":"prod"}})")),
+            "prod");
+  EXPECT_EQ(plugins::detail::eks_cluster_name(json::parse(R"({"data":{"cluster.name":1}})")), "");
+  EXPECT_EQ(plugins::detail::eks_cluster_name(json::parse(R"({"data":[]})")), "");
+  EXPECT_EQ(plugins::detail::eks_cluster_name(json::parse(R"({})")), "");
 }
 
 class EksConfigMapFailureTest : public EksPluginTest,
