@@ -18,6 +18,7 @@
 #include "emitter/size_ladder.hpp"
 #include "emitter/token_bucket.hpp"
 #include "model/serializer.hpp"
+#include "net/resolver.hpp"
 
 namespace xray::detail {
 namespace asio = boost::asio;
@@ -26,8 +27,11 @@ struct UdpEmitter::Socket {
   asio::io_context io;
   asio::ip::udp::socket socket{io};
   std::optional<DaemonAddress> connected_to;
+  std::optional<DaemonAddress> resolved_for;  // the address the last attempt was for
   std::chrono::steady_clock::time_point resolved_at{};
-  bool broken = false;  // a send failed: re-resolve before the next send
+  std::chrono::steady_clock::time_point next_attempt{};  // no resolution before this
+  int failures = 0;     // consecutive failed resolutions, for the backoff
+  bool broken = false;  // a send failed: re-resolve (no sooner than next_attempt)
 };
 
 struct UdpEmitter::Shared {
@@ -44,6 +48,9 @@ struct UdpEmitter::Shared {
   bool closed = false;
   std::chrono::steady_clock::time_point drain_deadline{};
   std::unique_ptr<std::thread> thread;
+  // drain_deadline as steady nanoseconds, readable without the mutex by a pending DNS wait;
+  // the maximum while not shutting down.
+  std::atomic<std::int64_t> drain_deadline_ns{INT64_MAX};
 };
 
 namespace {
@@ -165,6 +172,8 @@ void UdpEmitter::shutdown(std::chrono::milliseconds timeout) noexcept {
     shared_->closed = true;
     shared_->stopping = true;
     shared_->drain_deadline = std::chrono::steady_clock::now() + timeout;
+    shared_->drain_deadline_ns.store(shared_->drain_deadline.time_since_epoch().count(),
+                                     std::memory_order_relaxed);
     thread = std::move(shared_->thread);
   }
   shared_->work_cv.notify_one();
@@ -255,34 +264,10 @@ void UdpEmitter::run() noexcept {
     batch.plain = force_plain_send_.load(std::memory_order_relaxed);
     const std::size_t max_bytes = max_datagram_bytes_.load(std::memory_order_relaxed);
 
-    if (!socket.connected_to || !(*socket.connected_to == address) || socket.broken ||
-        now - socket.resolved_at >= kResolveInterval) {
-      socket.resolved_at = now;
-      socket.broken = false;
-      boost::system::error_code ec;
-      asio::ip::udp::resolver resolver(socket.io);
-      auto endpoints = resolver.resolve(address.udp.host, std::to_string(address.udp.port), ec);
-      if (ec || endpoints.empty()) {
-        socket.connected_to.reset();
-        logger_.log_limited(LogKind::kSendError, LogLevel::kWarn,
-                            "cannot resolve the daemon address " + to_string(address.udp) + ": " +
-                                (ec ? ec.message() : std::string("no address")));
-      } else {
-        asio::ip::udp::endpoint endpoint = *endpoints.begin();
-        socket.socket.close(ec);
-        socket.socket.open(endpoint.protocol(), ec);
-        if (!ec) socket.socket.non_blocking(true, ec);
-        if (!ec) socket.socket.connect(endpoint, ec);
-        if (ec) {
-          socket.connected_to.reset();
-          logger_.log_limited(LogKind::kSendError, LogLevel::kWarn,
-                              "cannot connect to the daemon at " + to_string(address.udp) + ": " +
-                                  ec.message());
-        } else {
-          socket.connected_to = address;
-        }
-      }
-    }
+    const bool address_changed = !socket.resolved_for || !(*socket.resolved_for == address);
+    const bool wanted = address_changed || !socket.connected_to || socket.broken ||
+                        now - socket.resolved_at >= kResolveInterval;
+    if (wanted && (address_changed || now >= socket.next_attempt)) connect(socket, address);
 
     auto plugins = plugins_.result();
     const SizeLadder::Sink sink = [&](std::string& datagram) {
@@ -316,6 +301,52 @@ void UdpEmitter::run() noexcept {
     }
     trees.clear();
     shared.done_cv.notify_all();
+  }
+}
+
+void UdpEmitter::connect(Socket& socket, const DaemonAddress& address) noexcept {
+  Shared& shared = *shared_;
+  const auto started = std::chrono::steady_clock::now();
+  socket.resolved_for = address;
+  socket.resolved_at = started;
+  socket.broken = false;
+  // A name that keeps failing is retried with backoff (kMinResolveInterval doubling up to
+  // kMaxResolveBackoff), never once per pass: a dead DNS must not become a lookup storm.
+  const auto backoff = std::min<std::chrono::steady_clock::duration>(
+      kMinResolveInterval * (1 << std::min(socket.failures, 8)), kMaxResolveBackoff);
+  auto give_up = [&shared] {
+    return std::chrono::steady_clock::now().time_since_epoch().count() >=
+           shared.drain_deadline_ns.load(std::memory_order_relaxed);
+  };
+  Resolution resolution =
+      resolve_host(address.udp.host, SocketKind::kDatagram, started + kResolveTimeout, give_up);
+  boost::system::error_code ec;
+  asio::ip::address ip;
+  if (resolution.ok()) ip = asio::ip::make_address(resolution.addresses.front(), ec);
+  if (!resolution.ok() || ec) {
+    ++socket.failures;
+    socket.next_attempt = std::chrono::steady_clock::now() + backoff;
+    // Keep a connected socket: if the name stops resolving, the last address is the best guess.
+    if (!socket.connected_to || !(socket.connected_to->udp == address.udp)) socket.connected_to.reset();
+    logger_.log_limited(LogKind::kSendError, LogLevel::kWarn,
+                        "cannot resolve the daemon address " + to_string(address.udp) + ": " +
+                            (resolution.ok() ? ec.message() : resolution.error));
+    return;
+  }
+  socket.failures = 0;
+  socket.next_attempt = std::chrono::steady_clock::now() + kMinResolveInterval;
+  asio::ip::udp::endpoint endpoint(ip, address.udp.port);
+  socket.socket.close(ec);
+  socket.socket.open(endpoint.protocol(), ec);
+  if (!ec) socket.socket.non_blocking(true, ec);
+  if (!ec) socket.socket.connect(endpoint, ec);
+  if (ec) {
+    socket.connected_to.reset();
+    logger_.log_limited(LogKind::kSendError, LogLevel::kWarn,
+                        "cannot connect to the daemon at " + to_string(address.udp) + ": " +
+                            ec.message());
+  } else {
+    socket.connected_to = address;
   }
 }
 

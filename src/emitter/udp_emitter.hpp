@@ -7,8 +7,10 @@
 // connected, non-blocking UDP socket, up to kBatchSize per sendmmsg(2) call (or one send(2) each
 // when plain sends are forced). A token bucket paces datagrams (default kDefaultDatagramsPerSecond,
 // burst kDefaultBurst) so a burst of ended segments does not overrun the daemon's receive buffer:
-// loopback UDP drops silently when the receiver falls behind. Host names are resolved on that
-// thread, never on a request thread, at start, every kResolveInterval and after a send error.
+// loopback UDP drops silently when the receiver falls behind. Host names are resolved for that
+// thread, never on a request thread, at start, every kResolveInterval and after a send error (at
+// most every kMinResolveInterval, with backoff while a name fails); a hung lookup is abandoned at
+// kResolveTimeout or the shutdown deadline (net/resolver.hpp).
 //
 // Send failures never throw: EAGAIN waits for writability up to kWritableWait and then counts the
 // rest of the batch as send_errors; ECONNREFUSED and other errors count one send_error per
@@ -44,6 +46,12 @@ class UdpEmitter final : public Emitter {
   static constexpr std::size_t kMinDatagramBytes = 1024;
   static constexpr std::size_t kMaxDatagramBytes = 65507;  // IPv4 UDP payload maximum
   static constexpr std::chrono::seconds kResolveInterval{60};
+  // Re-resolution after a send error or a failed lookup waits at least this long, doubling while
+  // the name keeps failing, up to kMaxResolveBackoff.
+  static constexpr std::chrono::seconds kMinResolveInterval{2};
+  static constexpr std::chrono::seconds kMaxResolveBackoff{60};
+  // How long the emitter thread waits for one lookup (the lookup itself may go on, abandoned).
+  static constexpr std::chrono::seconds kResolveTimeout{5};
   // How often the emitter thread looks at the queue on its own: request threads do not wake it
   // (no system call on the request path) unless the queue is half full. Bounds emission latency.
   static constexpr std::chrono::milliseconds kIdlePoll{5};
@@ -88,6 +96,8 @@ class UdpEmitter final : public Emitter {
   struct Batch;
 
   void run() noexcept;
+  // Resolves `address` (bounded by kResolveTimeout and the shutdown deadline) and connects.
+  void connect(Socket& socket, const DaemonAddress& address) noexcept;
   // Sends the batch's datagrams (paced), counts the outcome and empties it.
   void send_batch(Socket& socket, Batch& batch) noexcept;
   // Returns how many datagrams, starting at `first`, the failed call disposed of (counted).

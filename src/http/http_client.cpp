@@ -12,6 +12,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "net/resolver.hpp"
+
 namespace xray::detail {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -19,6 +21,8 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
+
+thread_local const std::atomic<bool>* t_thread_cancel = nullptr;
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -32,15 +36,32 @@ bool iequals(std::string_view a, std::string_view b) {
 class Exchange {
  public:
   Exchange(const HttpRequest& request, const HttpDeadlines& deadlines)
-      : request_(request), deadlines_(deadlines), resolver_(io_), ssl_(asio::ssl::context::tls_client) {}
+      : request_(request), deadlines_(deadlines) {}
 
   HttpResult run() {
-    if (request_.tls) {
+    if (cancelled()) return failure("cancelled");
+    // DNS first, on a thread of its own: asio's resolver would make this call (and the
+    // io_context's destructor) wait for getaddrinfo however long it hangs.
+    Resolution resolution = resolve_host(request_.host, SocketKind::kStream, deadlines_.deadline,
+                                         [this] { return cancelled(); });
+    if (!resolution.ok()) return failure("resolve " + request_.host + ": " + resolution.error);
+    std::vector<tcp::endpoint> endpoints;
+    for (const auto& text : resolution.addresses) {
       boost::system::error_code ec;
-      ssl_.set_verify_mode(asio::ssl::verify_peer, ec);
-      if (!ec) ssl_.load_verify_file(request_.ca_file, ec);
+      auto address = asio::ip::make_address(text, ec);
+      if (!ec) endpoints.emplace_back(address, request_.port);
+    }
+    if (endpoints.empty()) return failure("resolve " + request_.host + ": no usable address");
+
+    if (request_.tls) {
+      // Created only for https: OpenSSL state set up while the process exits is how a poller once
+      // crashed at exit.
+      boost::system::error_code ec;
+      ssl_.emplace(asio::ssl::context::tls_client);
+      ssl_->set_verify_mode(asio::ssl::verify_peer, ec);
+      if (!ec) ssl_->load_verify_file(request_.ca_file, ec);
       if (ec) return failure("TLS set-up: " + ec.message());
-      tls_stream_.emplace(io_, ssl_);
+      tls_stream_.emplace(io_, *ssl_);
     } else {
       plain_stream_.emplace(io_);
     }
@@ -48,18 +69,22 @@ class Exchange {
     parser_.body_limit(deadlines_.max_body_bytes);
     parser_.header_limit(16 * 1024);
 
-    resolver_.async_resolve(request_.host, std::to_string(request_.port),
-                            [this](const boost::system::error_code& ec, tcp::resolver::results_type results) {
-                              on_resolve(ec, std::move(results));
-                            });
-    io_.run_until(deadlines_.deadline);
+    connect(endpoints);
+    // In slices, so that a raised cancel flag ends the exchange within one slice.
+    constexpr auto kSlice = std::chrono::milliseconds(20);
+    while (!done_ && !cancelled()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadlines_.deadline || io_.stopped()) break;
+      io_.run_until(std::min(deadlines_.deadline, now + kSlice));
+    }
     if (!done_) {
-      // Out of time: cancel what is pending and let the handlers observe it.
-      resolver_.cancel();
+      // Out of time (or cancelled): cancel what is pending and let the handlers observe it.
       close_socket();
       io_.restart();
       io_.poll();
-      if (result_.error.empty() && !result_.response) result_.error = "deadline exceeded";
+      if (result_.error.empty() && !result_.response) {
+        result_.error = cancelled() ? "cancelled" : "deadline exceeded";
+      }
     }
     return std::move(result_);
   }
@@ -101,13 +126,17 @@ class Exchange {
     message_.prepare_payload();
   }
 
-  void on_resolve(const boost::system::error_code& ec, tcp::resolver::results_type results) {
-    if (ec) return fail("resolve " + request_.host, ec);
+  bool cancelled() const noexcept {
+    return (deadlines_.cancel != nullptr && deadlines_.cancel->load(std::memory_order_relaxed)) ||
+           (thread_cancel_ != nullptr && thread_cancel_->load(std::memory_order_relaxed));
+  }
+
+  void connect(const std::vector<tcp::endpoint>& endpoints) {
     auto now = std::chrono::steady_clock::now();
     auto connect_deadline = std::min(deadlines_.deadline, now + deadlines_.connect);
     tcp_stream().expires_at(connect_deadline);
-    tcp_stream().async_connect(results, [this](const boost::system::error_code& connect_ec,
-                                               const tcp::endpoint&) { on_connect(connect_ec); });
+    tcp_stream().async_connect(endpoints, [this](const boost::system::error_code& connect_ec,
+                                                 const tcp::endpoint&) { on_connect(connect_ec); });
   }
 
   void on_connect(const boost::system::error_code& ec) {
@@ -185,9 +214,9 @@ class Exchange {
 
   const HttpRequest& request_;
   const HttpDeadlines& deadlines_;
+  const std::atomic<bool>* const thread_cancel_ = t_thread_cancel;
   asio::io_context io_;
-  tcp::resolver resolver_;
-  asio::ssl::context ssl_;
+  std::optional<asio::ssl::context> ssl_;
   std::optional<beast::tcp_stream> plain_stream_;
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls_stream_;
   http::request<http::string_body> message_;
@@ -198,6 +227,13 @@ class Exchange {
 };
 
 }  // namespace
+
+ThreadCancelScope::ThreadCancelScope(const std::atomic<bool>* flag) noexcept
+    : previous_(t_thread_cancel) {
+  t_thread_cancel = flag;
+}
+
+ThreadCancelScope::~ThreadCancelScope() { t_thread_cancel = previous_; }
 
 const std::string* HttpResponse::header(std::string_view name) const noexcept {
   for (const auto& [key, value] : headers) {

@@ -7,12 +7,14 @@
 //   HttpResult result = http_request(request, {std::chrono::milliseconds(100), deadline});
 //   if (result.ok() && result.response->status == 200) use(result.response->body);
 //
-// Every call finishes by its deadline (connect has its own, shorter one), bodies are capped, and
-// errors are returned as text, never thrown. TLS (https) verifies the peer against a CA file.
+// Every call finishes by its deadline (connect has its own, shorter one) or soon after its cancel
+// flag is raised, DNS included (net/resolver.hpp); bodies are capped, and errors are returned as
+// text, never thrown. No TLS state is created for plain http. TLS (https) verifies the peer against a CA file.
 //
 // Thread safety: the free function is thread-safe; each call uses its own I/O context.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -50,11 +52,26 @@ struct HttpResult {
 
 struct HttpDeadlines {
   std::chrono::milliseconds connect{100};
-  std::chrono::steady_clock::time_point deadline;  // for the whole exchange
+  std::chrono::steady_clock::time_point deadline;  // for the whole exchange, DNS included
   std::size_t max_body_bytes = 64 * 1024;
+  // When set, the exchange is abandoned within a few milliseconds of it becoming true (shutdown).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 HttpResult http_request(const HttpRequest& request, const HttpDeadlines& deadlines) noexcept;
+
+// While alive, every exchange made on this thread is also cancelled by `flag` (plugin detection:
+// a Plugin receives only a deadline, yet shutdown must not wait for, or race with, its probes).
+class ThreadCancelScope {
+ public:
+  explicit ThreadCancelScope(const std::atomic<bool>* flag) noexcept;
+  ~ThreadCancelScope();
+  ThreadCancelScope(const ThreadCancelScope&) = delete;
+  ThreadCancelScope& operator=(const ThreadCancelScope&) = delete;
+
+ private:
+  const std::atomic<bool>* previous_;
+};
 
 // Parses "http://host[:port][/path]" (and https). Returns false when it is not such a URL.
 struct ParsedUrl {

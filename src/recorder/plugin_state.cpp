@@ -3,6 +3,8 @@
 #include <array>
 #include <cstdlib>
 
+#include "http/http_client.hpp"
+
 namespace xray {
 
 int origin_rank(std::string_view origin) noexcept {
@@ -18,18 +20,25 @@ int origin_rank(std::string_view origin) noexcept {
 
 namespace detail {
 
-PluginState::~PluginState() {
+PluginState::~PluginState() { shutdown(); }
+
+void PluginState::shutdown() noexcept {
+  cancel_.store(true, std::memory_order_relaxed);
   std::vector<std::thread> threads;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    stopped_ = true;
     threads.swap(threads_);
   }
-  for (auto& thread : threads) thread.join();
+  for (auto& thread : threads) {
+    if (thread.joinable()) thread.join();
+  }
 }
 
 void PluginState::start(std::vector<std::shared_ptr<const Plugin>> plugins,
                         std::chrono::milliseconds budget) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (stopped_) return;
   if (plugins == plugins_) return;  // same plugins: results are cached for the process
   plugins_ = plugins;
   ++generation_;
@@ -63,6 +72,7 @@ bool PluginState::wait_until_done(std::chrono::milliseconds timeout) const {
 void PluginState::run(std::vector<std::shared_ptr<const Plugin>> plugins,
                       std::chrono::milliseconds budget, std::uint64_t generation) {
   auto deadline = std::chrono::steady_clock::now() + budget;
+  ThreadCancelScope cancel_probes(&cancel_);
   auto merged = std::make_shared<PluginResult>();
   for (const auto& plugin : plugins) {
     if (!plugin) continue;

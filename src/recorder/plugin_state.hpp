@@ -5,6 +5,7 @@
 // Thread safety: thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -29,6 +30,9 @@ class PluginState {
  public:
   explicit PluginState(Logger& logger) : logger_(logger) {}
   ~PluginState();
+  // Cancels detection in progress (the SDK's own probes give up within milliseconds), waits for it
+  // and starts no more. Idempotent.
+  void shutdown() noexcept;
   PluginState(const PluginState&) = delete;
   PluginState& operator=(const PluginState&) = delete;
 
@@ -39,6 +43,10 @@ class PluginState {
   std::shared_ptr<const PluginResult> result() const;
   // For tests and the demo: waits until detection finished.
   bool wait_until_done(std::chrono::milliseconds timeout) const;
+
+  // fork(2) safety (recorder/fork_safety.cpp): result() is on the request path.
+  void lock_for_fork() noexcept { mutex_.lock(); }
+  void unlock_after_fork() noexcept { mutex_.unlock(); }
 
  private:
   void run(std::vector<std::shared_ptr<const Plugin>> plugins, std::chrono::milliseconds budget,
@@ -51,6 +59,8 @@ class PluginState {
   std::vector<std::shared_ptr<const Plugin>> plugins_;  // guarded: the set last started
   std::uint64_t generation_ = 0;                 // guarded: bumped by each start
   bool running_ = false;                         // guarded
+  bool stopped_ = false;                         // guarded: set by shutdown()
+  std::atomic<bool> cancel_{false};              // raised by shutdown(); read by the probes
   std::vector<std::thread> threads_;             // guarded; joined by the destructor
 };
 

@@ -5,12 +5,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <memory>
+#include <optional>
+#include <thread>
 #include <string>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "net/resolver.hpp"
 #include "support/fake_daemon.hpp"
 #include "support/test_recorder.hpp"
 #include "xray/recorder.hpp"
@@ -131,6 +135,128 @@ INSTANTIATE_TEST_SUITE_P(SendPaths, SendPathTest, ::testing::Values(false, true)
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? std::string("PlainSend") : std::string("Sendmmsg");
                          });
+
+// ---- Host-name daemons: lookups that fail, hang or change (net/resolver.hpp test hook) ----
+
+std::atomic<int> g_lookups{0};
+std::atomic<int> g_lookup_answer{0};  // 0: fail, 1: 127.0.0.1, 2: ::1, 3: hang 3 s then 127.0.0.1
+
+detail::Resolution scripted_lookup(const std::string&, detail::SocketKind) {
+  ++g_lookups;
+  detail::Resolution resolution;
+  switch (g_lookup_answer.load()) {
+    case 0:
+      resolution.error = "Name or service not known";
+      break;
+    case 3:
+      std::this_thread::sleep_for(3s);
+      [[fallthrough]];
+    case 1:
+      resolution.addresses = {"127.0.0.1"};
+      break;
+    default:
+      resolution.addresses = {"::1"};
+  }
+  return resolution;
+}
+
+class DaemonNameTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    g_lookups = 0;
+    detail::set_lookup_for_testing(&scripted_lookup);
+  }
+  void TearDown() override { detail::set_lookup_for_testing(nullptr); }
+};
+
+TEST_F(DaemonNameTest, ANameThatDoesNotResolveIsRetriedWithBackoffNotPerSend) {
+  // Regression (hostile run): every failed send re-resolved, ~960 lookups per second.
+  g_lookup_answer = 0;
+  Recorder recorder;
+  Config config;
+  config.service_name = "storm";
+  config.daemon_address = "nowhere.test:2000";
+  config.sampling = false;
+  config.log_level = LogLevel::kSilent;
+  ASSERT_TRUE(testing::configure(recorder, config).ok());
+  const auto start = std::chrono::steady_clock::now();
+  int sent = 0;
+  while (std::chrono::steady_clock::now() - start < 1500ms) {
+    end_segments(recorder, 10);
+    sent += 10;
+    ASSERT_TRUE(recorder.flush(5s));
+    std::this_thread::sleep_for(5ms);
+  }
+  // 1.5 s is inside the first backoff step (2 s): one lookup, whatever the number of sends.
+  EXPECT_EQ(g_lookups.load(), 1);
+  Stats stats = recorder.stats();
+  EXPECT_EQ(stats.send_errors, static_cast<std::uint64_t>(sent));
+}
+
+TEST_F(DaemonNameTest, AHungLookupDoesNotHoldShutdown) {
+  // Regression (hostile run): exit waited for getaddrinfo (27 s measured).
+  g_lookup_answer = 3;
+  auto recorder = std::make_unique<Recorder>();
+  Config config;
+  config.service_name = "hung-dns";
+  config.daemon_address = "hung.test:2000";
+  config.sampling = false;
+  config.log_level = LogLevel::kSilent;
+  config.shutdown_timeout = 200ms;
+  ASSERT_TRUE(testing::configure(*recorder, config).ok());
+  end_segments(*recorder, 5);
+  while (g_lookups.load() == 0) std::this_thread::sleep_for(1ms);  // the lookup is under way
+  const auto start = std::chrono::steady_clock::now();
+  recorder.reset();  // shutdown_timeout bounds it, DNS included
+  // A functional bound, not a benchmark: the lookup alone takes 3 s.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1200ms);
+}
+
+TEST_F(DaemonNameTest, ASlowLookupStillDelivers) {
+  testing::FakeDaemon daemon;
+  g_lookup_answer = 1;
+  Recorder recorder;
+  Config config = testing::config_for(daemon);
+  config.daemon_address = "daemon.test:" + std::to_string(daemon.port());
+  ASSERT_TRUE(testing::configure(recorder, config).ok());
+  end_segments(recorder, 3);
+  ASSERT_TRUE(recorder.flush(5s));
+  EXPECT_TRUE(daemon.wait_for_documents(3, 5s));
+}
+
+TEST_F(DaemonNameTest, TheDaemonMovingBehindTheSameNameIsFollowed) {
+  std::optional<testing::FakeDaemon> first(std::in_place);
+  const std::uint16_t port = first->port();
+  std::optional<testing::FakeDaemon> second;
+  try {
+    second.emplace(testing::IpVersion::kV6, port);
+  } catch (const testing::LoopbackUnavailable&) {
+    GTEST_SKIP() << "::1 is not available";
+  } catch (const std::system_error&) {
+    GTEST_SKIP() << "port " << port << " is taken on ::1";
+  }
+  g_lookup_answer = 1;
+  Recorder recorder;
+  Config config = testing::config_for(*first);
+  config.daemon_address = "moving.test:" + std::to_string(port);
+  config.log_level = LogLevel::kSilent;
+  ASSERT_TRUE(testing::configure(recorder, config).ok());
+  end_segments(recorder, 1);
+  ASSERT_TRUE(recorder.flush(5s));
+  ASSERT_TRUE(first->wait_for_documents(1, 5s));
+
+  // The daemon moves: the old address refuses, the name now answers ::1.
+  first.reset();
+  g_lookup_answer = 2;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (second->datagram_count() == 0 && std::chrono::steady_clock::now() < deadline) {
+    end_segments(recorder, 1);
+    ASSERT_TRUE(recorder.flush(5s));
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GT(second->datagram_count(), 0u);
+  EXPECT_LE(g_lookups.load(), 4);  // re-resolved after send errors, at most every 2 s
+}
 
 }  // namespace
 }  // namespace xray

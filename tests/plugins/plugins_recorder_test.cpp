@@ -274,6 +274,19 @@ TEST_F(PluginsRecorderTest, AServerThatAcceptsAndNeverAnswersContributesNothing)
   EXPECT_FALSE(aws_of(document).contains("ecs"));
 }
 
+TEST_F(PluginsRecorderTest, ShutdownCancelsAProbeInFlightInsteadOfWaitingForTheBudget) {
+  // shutdown_timeout bounds every background thread: a recorder destroyed (or the process
+  // exiting) while a metadata endpoint hangs does not wait for the 10 s budget.
+  FakeHttpServer server([](const RecordedRequest&) { return HttpReply::hang_up(); });
+  auto recorder = std::make_unique<Recorder>();
+  ASSERT_TRUE(configure(*recorder, config_with({ec2_at(server)}, std::chrono::seconds(10))).ok());
+  ASSERT_TRUE(server.wait_for_requests(1, kWait));
+  const auto start = std::chrono::steady_clock::now();
+  recorder.reset();
+  // Functional bound, not a benchmark: without cancellation this takes the 10 s budget.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
 TEST_F(PluginsRecorderTest, FailingPluginsContributeNothingNotEvenAnOrigin) {
   FakeHttpServer server([](const RecordedRequest&) { return HttpReply(500, {}, "{}"); });
   TempFile invalid_beanstalk("{not json");

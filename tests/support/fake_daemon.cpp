@@ -197,7 +197,7 @@ const nlohmann::json* find_by_name(const std::vector<nlohmann::json>& entities,
   return nullptr;
 }
 
-FakeDaemon::FakeDaemon(IpVersion version) : version_(version) {
+FakeDaemon::FakeDaemon(IpVersion version, std::uint16_t port) : version_(version) {
   const bool v6 = version == IpVersion::kV6;
   fd_ = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
@@ -212,7 +212,7 @@ FakeDaemon::FakeDaemon(IpVersion version) : version_(version) {
       sockaddr_in6 addr{};
       addr.sin6_family = AF_INET6;
       addr.sin6_addr = in6addr_loopback;
-      addr.sin6_port = 0;
+      addr.sin6_port = htons(port);
       bound = ::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
       if (bound != 0 && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT)) {
         throw LoopbackUnavailable("FakeDaemon: ::1 is not available");
@@ -221,7 +221,7 @@ FakeDaemon::FakeDaemon(IpVersion version) : version_(version) {
       sockaddr_in addr{};
       addr.sin_family = AF_INET;
       addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      addr.sin_port = 0;
+      addr.sin_port = htons(port);
       bound = ::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
     }
     if (bound != 0) throw socket_error("bind");

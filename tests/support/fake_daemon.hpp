@@ -68,9 +68,9 @@ class FakeDaemon {
  public:
   static constexpr int kRequestedReceiveBufferBytes = 8 * 1024 * 1024;
 
-  // Binds, sizes the receive buffer and starts the receive thread.
-  // Throws LoopbackUnavailable (see above) or std::system_error.
-  explicit FakeDaemon(IpVersion version = IpVersion::kV4);
+  // Binds (to `port`, or any free port when 0), sizes the receive buffer and starts the receive
+  // thread. Throws LoopbackUnavailable (see above) or std::system_error.
+  explicit FakeDaemon(IpVersion version = IpVersion::kV4, std::uint16_t port = 0);
   ~FakeDaemon();
 
   FakeDaemon(const FakeDaemon&) = delete;
