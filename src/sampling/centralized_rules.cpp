@@ -11,6 +11,16 @@ namespace {
 constexpr int kSecondBits = 40;
 constexpr std::uint64_t kSecondMask = (std::uint64_t{1} << kSecondBits) - 1;
 
+// FNV-1a over ASCII-folded bytes: literal URLPath patterns match case-insensitively (spec §7.3).
+std::uint64_t folded_hash(std::string_view text) noexcept {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (char c : text) {
+    const char folded = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    hash = (hash ^ static_cast<unsigned char>(folded)) * 1099511628211ull;
+  }
+  return hash;
+}
+
 bool pattern_matches(const std::string& pattern, const std::optional<std::string_view>& value) {
   return !value || wildcard_match(pattern, *value);
 }
@@ -141,14 +151,62 @@ bool CentralizedRule::matches(const SamplingRequest& request) const noexcept {
          pattern_matches(url_path, request.url_path);
 }
 
-const CentralizedRule* RuleSet::match(const SamplingRequest& request) const noexcept {
+void RuleSet::build_index() {
+  indexed_ = false;
+  by_name_.clear();
+  by_literal_path_.clear();
+  wildcard_paths_.clear();
+  by_name_.reserve(rules.size());
+  for (std::uint32_t i = 0; i < rules.size(); ++i) {
+    const CentralizedRule& rule = rules[i];
+    by_name_.emplace(rule.name, i);  // the first of a name wins, as in find's linear form
+    if (rule.url_path.find_first_of("*?") == std::string::npos) {
+      by_literal_path_[folded_hash(rule.url_path)].push_back(i);
+    } else {
+      wildcard_paths_.push_back(i);
+    }
+  }
+  indexed_ = true;
+}
+
+const CentralizedRule* RuleSet::match_linear(const SamplingRequest& request) const noexcept {
   for (const auto& rule : rules) {
     if (rule.matches(request)) return &rule;
   }
   return nullptr;
 }
 
+const CentralizedRule* RuleSet::match(const SamplingRequest& request) const noexcept {
+  // Without a path every literal-path rule is a candidate too: scan them all.
+  if (!indexed_ || !request.url_path) return match_linear(request);
+  static const std::vector<std::uint32_t> kNone;
+  auto literal = by_literal_path_.find(folded_hash(*request.url_path));
+  const std::vector<std::uint32_t>& exact = literal == by_literal_path_.end() ? kNone : literal->second;
+  // Merge the two ascending candidate lists, testing in decision order.
+  std::size_t a = 0;
+  std::size_t b = 0;
+  while (a < exact.size() || b < wildcard_paths_.size()) {
+    std::uint32_t next;
+    if (b == wildcard_paths_.size() || (a < exact.size() && exact[a] < wildcard_paths_[b])) {
+      next = exact[a++];
+    } else {
+      next = wildcard_paths_[b++];
+    }
+    if (rules[next].matches(request)) return &rules[next];
+  }
+  return nullptr;
+}
+
 const CentralizedRule* RuleSet::find(std::string_view name) const noexcept {
+  if (indexed_) {
+    // Called by the poller, never on a request path: the key's allocation is fine.
+    try {
+      auto found = by_name_.find(std::string(name));
+      return found == by_name_.end() ? nullptr : &rules[found->second];
+    } catch (...) {
+      // Out of memory for the key: the linear form below needs none.
+    }
+  }
   for (const auto& rule : rules) {
     if (rule.name == name) return &rule;
   }
@@ -211,13 +269,20 @@ RuleSet make_rule_set(std::vector<CentralizedRule> rules, const RuleSet* previou
     return a.name < b.name;
   });
   RuleSet set;
-  for (auto& rule : rules) {
-    if (set.find(rule.name) != nullptr) continue;  // names are unique; keep the first
-    const CentralizedRule* old = previous ? previous->find(rule.name) : nullptr;
-    rule.state = old ? old->state : std::make_shared<RuleState>();
-    rule.state->set_fixed_rate(rule.fixed_rate);
-    set.rules.push_back(std::move(rule));
+  set.rules.reserve(rules.size());
+  {
+    // Names are unique; keep the first. A set of names, not find(): O(n), not O(n^2).
+    std::unordered_map<std::string, bool> seen;
+    seen.reserve(rules.size());
+    for (auto& rule : rules) {
+      if (!seen.emplace(rule.name, true).second) continue;
+      const CentralizedRule* old = previous ? previous->find(rule.name) : nullptr;
+      rule.state = old ? old->state : std::make_shared<RuleState>();
+      rule.state->set_fixed_rate(rule.fixed_rate);
+      set.rules.push_back(std::move(rule));
+    }
   }
+  set.build_index();
   return set;
 }
 

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -84,11 +85,27 @@ struct CentralizedRule {
 };
 
 // Rules in decision order: Priority ascending, then RuleName; "Default" last.
+//
+// After build_index() (make_rule_set calls it) a decision costs the rules whose URLPath has a
+// wildcard plus the rules whose literal URLPath equals the request's, not every rule: literal
+// paths are looked up by a case-folded hash, and each candidate is still matched in full, in
+// decision order, so the first matching rule wins exactly as in a linear scan.
 class RuleSet {
  public:
   std::vector<CentralizedRule> rules;
   const CentralizedRule* match(const SamplingRequest& request) const noexcept;
   const CentralizedRule* find(std::string_view name) const noexcept;
+  // Indexes `rules` by name and literal URLPath; call again after changing `rules`.
+  void build_index();
+
+ private:
+  const CentralizedRule* match_linear(const SamplingRequest& request) const noexcept;
+
+  bool indexed_ = false;
+  std::unordered_map<std::string, std::uint32_t> by_name_;
+  // Case-folded hash of a literal URLPath -> indexes of the rules with that path, ascending.
+  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> by_literal_path_;
+  std::vector<std::uint32_t> wildcard_paths_;  // indexes of the other rules, ascending
 };
 
 // One page of a GetSamplingRules response. Unusable records are skipped and described in

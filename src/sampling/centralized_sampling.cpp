@@ -27,14 +27,18 @@ std::chrono::steady_clock::duration seconds(double value) {
       std::chrono::duration<double>(value));
 }
 
+std::mutex& client_id_mutex() {
+  static auto* mutex = new std::mutex();  // outlives static destruction; locked across fork
+  return *mutex;
+}
+
 }  // namespace
 
 std::string process_client_id() {
   // One per process (spec §7.5), drawn again in a forked child.
-  static std::mutex mutex;
   static std::string id;
   static unsigned generation = 0;
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<std::mutex> lock(client_id_mutex());
   unsigned now = g_fork_generation.load(std::memory_order_relaxed);
   if (id.empty() || generation != now) {
     id = new_client_id();
@@ -109,8 +113,11 @@ void CentralizedRuleCache::activate() noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
     unsigned generation = g_fork_generation.load(std::memory_order_relaxed);
     if (generation_.load(std::memory_order_relaxed) != generation) {
-      // Forked: the parent's poller does not exist here. A new client, a poller of our own.
+      // Forked: the parent's poller does not exist here, and it may have held the poll mutex. A
+      // new client, a poll mutex and a poller of our own (the old ones are leaked, once).
       (void)poller_.release();
+      (void)poll_mutex_.release();
+      poll_mutex_ = std::make_unique<std::mutex>();
       client_id_ = process_client_id();
       generation_.store(generation, std::memory_order_relaxed);
     }
@@ -125,7 +132,20 @@ void CentralizedRuleCache::activate() noexcept {
   wake_.notify_one();
 }
 
+void CentralizedRuleCache::lock_for_fork() noexcept {
+  mutex_.lock();
+  client_id_mutex().lock();
+}
+
+void CentralizedRuleCache::unlock_after_fork() noexcept {
+  client_id_mutex().unlock();
+  mutex_.unlock();
+}
+
 void CentralizedRuleCache::stop() noexcept {
+  // Raised first and outside the lock: a poll in progress sees it within a few milliseconds
+  // (between pages, and inside the HTTP exchange) and returns, so the join below is short.
+  stop_requested_.store(true, std::memory_order_relaxed);
   std::unique_ptr<std::thread> poller;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -179,7 +199,8 @@ std::optional<std::string> CentralizedRuleCache::post(const char* path, const st
   HttpDeadlines deadlines;
   deadlines.connect = std::chrono::duration_cast<std::chrono::milliseconds>(kHttpTimeout);
   deadlines.deadline = std::chrono::steady_clock::now() + kHttpTimeout;
-  deadlines.max_body_bytes = 4 * 1024 * 1024;
+  deadlines.max_body_bytes = kMaxResponseBytes;
+  deadlines.cancel = &stop_requested_;
   HttpResult result = http_request(request, deadlines);
   if (!result.ok()) {
     *error = std::string(path) + " via " + to_string(Endpoint{request.host, request.port}) + ": " +
@@ -194,13 +215,15 @@ std::optional<std::string> CentralizedRuleCache::post(const char* path, const st
 }
 
 bool CentralizedRuleCache::refresh_rules(double now) noexcept {
-  std::lock_guard<std::mutex> poll_lock(poll_mutex_);
+  std::lock_guard<std::mutex> poll_lock(*poll_mutex_);
   try {
     std::vector<CentralizedRule> rules;
     std::vector<std::string> skipped;
     std::string token;
     std::string error;
+    bool truncated = false;
     for (int page = 0; page < kMaxPages; ++page) {
+      if (stop_requested_.load(std::memory_order_relaxed)) return false;
       nlohmann::json request = {{"NextToken", token.empty() ? nlohmann::json() : nlohmann::json(token)}};
       auto body = post("/GetSamplingRules", request.dump(), &error);
       std::optional<std::vector<CentralizedRule>> parsed;
@@ -210,22 +233,42 @@ bool CentralizedRuleCache::refresh_rules(double now) noexcept {
                             "sampling rules not refreshed: " + error);
         return false;
       }
-      for (auto& rule : *parsed) rules.push_back(std::move(rule));
-      if (token.empty()) break;
+      for (auto& rule : *parsed) {
+        if (rules.size() == kMaxRules) {
+          truncated = true;
+          break;
+        }
+        rules.push_back(std::move(rule));
+      }
+      if (token.empty() || truncated) break;
     }
-    for (const auto& line : skipped) logger_.log(LogLevel::kDebug, "sampling: skipped " + line);
+    if (truncated) {
+      logger_.log(LogLevel::kWarn, "sampling: the proxy serves more than " +
+                                       std::to_string(kMaxRules) +
+                                       " rules; only the first pages' rules are used");
+    }
+    for (std::size_t i = 0; i < skipped.size() && i < 20; ++i) {
+      logger_.log(LogLevel::kDebug, "sampling: skipped " + skipped[i]);
+    }
+    if (stop_requested_.load(std::memory_order_relaxed)) return false;
 
-    std::lock_guard<std::mutex> lock(mutex_);
+    // Built under poll_mutex_ only: owned_ changes only under it, and neither a decision nor
+    // stop() waits for this.
     auto next = std::make_unique<const RuleSet>(make_rule_set(std::move(rules), owned_.get()));
-    current_.store(next.get(), std::memory_order_release);
-    if (owned_) retired_.emplace_back(now, std::move(owned_));
-    owned_ = std::move(next);
-    while (!retired_.empty() && now - retired_.front().first > kRetiredGraceSeconds) {
-      retired_.pop_front();
+    const std::size_t count = next->rules.size();
+    std::unique_ptr<const RuleSet> retire;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      current_.store(next.get(), std::memory_order_release);
+      if (owned_) retired_.emplace_back(now, std::move(owned_));
+      owned_ = std::move(next);
+      while (!retired_.empty() && now - retired_.front().first > kRetiredGraceSeconds) {
+        retire = std::move(retired_.front().second);  // freed below, outside the lock
+        retired_.pop_front();
+      }
+      last_rules_fetch_.store(now, std::memory_order_release);
     }
-    last_rules_fetch_.store(now, std::memory_order_release);
-    logger_.log(LogLevel::kDebug,
-                "sampling: " + std::to_string(owned_->rules.size()) + " centralized rules in use");
+    logger_.log(LogLevel::kDebug, "sampling: " + std::to_string(count) + " centralized rules in use");
     return true;
   } catch (const std::exception& e) {
     logger_.log_limited(LogKind::kSamplingPoll, LogLevel::kWarn,
@@ -237,7 +280,7 @@ bool CentralizedRuleCache::refresh_rules(double now) noexcept {
 bool CentralizedRuleCache::refresh_targets(double now) noexcept {
   bool fetch_rules = false;
   {
-    std::lock_guard<std::mutex> poll_lock(poll_mutex_);
+    std::lock_guard<std::mutex> poll_lock(*poll_mutex_);
     try {
       const RuleSet* rules = current_.load(std::memory_order_acquire);
       if (rules == nullptr) return false;

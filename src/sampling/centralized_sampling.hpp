@@ -46,6 +46,10 @@ class CentralizedRuleCache {
   static constexpr double kRulesInterval = 300;
   static constexpr double kTargetsInterval = 10;
   static constexpr int kMaxPages = 100;
+  // The X-Ray service allows far fewer rules per account and Region (tens); past this bound the
+  // rest are ignored (logged), so a runaway proxy costs neither minutes of CPU nor gigabytes.
+  static constexpr std::size_t kMaxRules = 1000;
+  static constexpr std::size_t kMaxResponseBytes = 4 * 1024 * 1024;
 
   explicit CentralizedRuleCache(Logger& logger, CentralizedOptions options = {});
   ~CentralizedRuleCache();
@@ -63,6 +67,10 @@ class CentralizedRuleCache {
   bool refresh_targets(double now) noexcept;
 
   void stop() noexcept;
+  // fork(2) safety (recorder/fork_safety.cpp): the first decision in a child takes mutex_ and the
+  // process client id's lock.
+  void lock_for_fork() noexcept;
+  void unlock_after_fork() noexcept;
   double now() const noexcept;
   double draw() const noexcept;
   std::string client_id() const;
@@ -84,12 +92,15 @@ class CentralizedRuleCache {
   std::condition_variable wake_;
   Endpoint endpoint_;                                          // guarded
   std::string client_id_;                                      // guarded
-  std::unique_ptr<const RuleSet> owned_;                       // guarded: the current snapshot
+  std::unique_ptr<const RuleSet> owned_;  // the current snapshot; written under both mutexes
   std::deque<std::pair<double, std::unique_ptr<const RuleSet>>> retired_;  // guarded
   bool rules_requested_ = false;                               // guarded
   bool stopping_ = false;                                      // guarded
   std::unique_ptr<std::thread> poller_;                        // guarded
-  std::mutex poll_mutex_;  // one poll at a time (poller thread and tests)
+  // One poll at a time (poller thread and tests); guards owned_ for writing, with mutex_. Replaced
+  // in a forked child, where the parent's poller may have held it.
+  std::unique_ptr<std::mutex> poll_mutex_ = std::make_unique<std::mutex>();
+  std::atomic<bool> stop_requested_{false};  // set by stop(); polls in progress give up
 };
 
 class CentralizedSampling final : public SamplingStrategy {

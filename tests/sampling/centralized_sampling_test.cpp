@@ -1,5 +1,10 @@
 #include "sampling/centralized_sampling.hpp"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -7,6 +12,7 @@
 
 #include "support/fake_http_server.hpp"
 #include "support/test_recorder.hpp"
+#include "xray/recorder.hpp"
 
 namespace xray::detail {
 namespace {
@@ -301,6 +307,116 @@ TEST_F(CentralizedSamplingTest, ConcurrentDecisionsWhileRulesAreRefreshed) {
   ASSERT_TRUE(cache_->refresh_targets(now_ + 10));
   stop = true;
   for (auto& thread : threads) thread.join();
+}
+
+// ---- Hostile proxies (issue 14 regressions) ----
+
+json many_rules(int count, int first_priority, const std::string& prefix) {
+  json records = json::array();
+  for (int i = 0; i < count; ++i) {
+    records.push_back(rule(prefix + std::to_string(i), first_priority + i, 1.0, 0,
+                           "/only/" + prefix + std::to_string(i)));
+  }
+  return records;
+}
+
+TEST_F(CentralizedSamplingTest, RuleCountIsCappedAndPagingStopsAtTheCap) {
+  // Regression: 100 pages of 10,000 rules kept a core busy for minutes and grew past 400 MB.
+  std::atomic<int> pages{0};
+  proxy_.serve_rules([&pages](const RecordedRequest&) {
+    int page = pages++;
+    return HttpReply(200, {}, rules_page(many_rules(600, page * 600, "p" + std::to_string(page) + "-"), "more").dump());
+  });
+  ASSERT_TRUE(cache_->refresh_rules(now_));
+  EXPECT_EQ(pages.load(), 2);  // 1,200 offered by then: the cap (1,000) is reached
+  EXPECT_TRUE(log_.contains("more than 1000 rules"));
+  EXPECT_EQ(decide("/only/p0-5").rule_name, "p0-5");
+  EXPECT_EQ(decide("/only/p1-399").rule_name, "p1-399");   // rule 999
+  EXPECT_FALSE(decide("/only/p1-400").sampled);             // rule 1,000: beyond the cap
+  EXPECT_EQ(fallback_->calls, 1);
+}
+
+TEST_F(CentralizedSamplingTest, ManyLiteralPathRulesKeepFirstMatchOrderWithWildcards) {
+  // Decisions use the literal-path index; the winner must still be the first in priority order.
+  json records = many_rules(900, 100, "lit-");
+  records.push_back(rule("wild-early", 50, 1.0, 0, "/only/lit-1*"));   // before lit-1, lit-10...
+  records.push_back(rule("wild-late", 5000, 1.0, 0, "/ONLY/*"));
+  records.push_back(rule("Default", 10000, 0.0, 0));
+  proxy_.serve_rules(rules_page(records));
+  ASSERT_TRUE(cache_->refresh_rules(now_));
+  EXPECT_EQ(decide("/only/lit-1").rule_name, "wild-early");
+  EXPECT_EQ(decide("/only/lit-2").rule_name, "lit-2");
+  EXPECT_EQ(decide("/ONLY/LIT-3").rule_name, "lit-3");  // literal paths fold case too
+  EXPECT_EQ(decide("/only/none").rule_name, "wild-late");
+  EXPECT_EQ(decide("/elsewhere").rule_name, "Default");
+  SamplingRequest no_path;
+  no_path.method = "GET";
+  EXPECT_EQ(sampling_->decide(no_path).rule_name, "wild-early");  // absent path: every rule applies
+}
+
+TEST(CentralizedPollerTest, StopDuringSlowPagingReturnsPromptly) {
+  // Regression: shutdown joined a poller that went on to the next page (and TLS set-up) while the
+  // process exited; exit segfaulted. stop() now ends the paging within milliseconds.
+  FakeProxy proxy;
+  std::atomic<int> pages{0};
+  proxy.serve_rules([&pages](const RecordedRequest&) {
+    ++pages;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    return HttpReply(200, {}, rules_page(json::array({rule("r" + std::to_string(pages.load()), 1, 1.0, 0)}), "next").dump());
+  });
+  Logger logger;
+  logger.set_level(LogLevel::kSilent);
+  auto cache = std::make_shared<CentralizedRuleCache>(logger);
+  cache->set_endpoint(proxy.endpoint());
+  CentralizedSampling sampling(cache, make_default_sampling());
+  sampling.decide(SamplingRequest{});
+  ASSERT_TRUE(proxy.server().wait_for_requests(1, std::chrono::seconds(5)));
+  const auto start = std::chrono::steady_clock::now();
+  cache->stop();
+  // Functional bound: the page in flight would take 300 ms, the rest 99 more pages.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(250));
+  EXPECT_LE(pages.load(), 2);
+}
+
+TEST(CentralizedPollerTest, ProcessExitDuringSlowPagingIsClean) {
+  // The hostile run's exact shape: the global recorder, centralized sampling, a proxy that pages
+  // slowly, exit() while a page is in flight. The child must exit 0, within shutdown_timeout + 1 s.
+  FakeProxy proxy;
+  proxy.serve_rules([](const RecordedRequest&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return HttpReply(200, {}, rules_page(json::array({rule("slow", 1, 1.0, 0)}), "next").dump());
+  });
+  const std::uint16_t port = proxy.endpoint().port;
+  const auto start = std::chrono::steady_clock::now();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    Config config;
+    config.service_name = "exit-while-paging";
+    config.daemon_address = "udp:127.0.0.1:9 tcp:127.0.0.1:" + std::to_string(port);
+    config.sampling = Sampling::local_default().with_centralized(true);
+    config.log_level = LogLevel::kSilent;
+    config.shutdown_timeout = std::chrono::milliseconds(300);
+    Recorder::global().configure(config);
+    { auto segment = Recorder::global().begin_segment("first"); }  // starts the poller
+    std::this_thread::sleep_for(std::chrono::milliseconds(450));  // mid-way through page 3
+    std::exit(0);
+  }
+  int status = 0;
+  pid_t done = 0;
+  while ((done = waitpid(pid, &status, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(10)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (done == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    FAIL() << "the child did not exit";
+  }
+  EXPECT_TRUE(WIFEXITED(status)) << "signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(450 + 300 + 1000));
+  EXPECT_GE(proxy.requests("/GetSamplingRules").size(), 1u);
 }
 
 }  // namespace
