@@ -47,6 +47,11 @@ class Logger {
   // At most one line per kind per interval; the next line reports how many were suppressed.
   void log_limited(LogKind kind, LogLevel level, std::string_view message) noexcept;
 
+  // fork(2) safety (recorder/fork_safety.cpp): held across fork so the child never inherits the
+  // sink lock taken by a thread that does not exist there.
+  void lock_for_fork() noexcept { sink_mutex_.lock(); }
+  void unlock_after_fork() noexcept { sink_mutex_.unlock(); }
+
   void set_rate_limit_interval(std::chrono::nanoseconds interval) noexcept {
     interval_ns_.store(interval.count(), std::memory_order_relaxed);
   }

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "emitter/udp_emitter.hpp"
+#include "recorder/fork_safety.hpp"
 #include "model/ids.hpp"
 #include "model/json_writer.hpp"
 #include "model/names.hpp"
@@ -154,9 +155,29 @@ RecorderCore::RecorderCore()
   code_address_ = default_daemon_address();
   // Defaults plus the environment; a default Config has nothing to reject.
   (void)configure(applied_);
+  register_for_fork(this);
 }
 
-RecorderCore::~RecorderCore() { shutdown(std::chrono::milliseconds(0)); }
+RecorderCore::~RecorderCore() {
+  unregister_for_fork(this);
+  shutdown(std::chrono::milliseconds(0));
+}
+
+void RecorderCore::lock_for_fork() noexcept {
+  mutex_.lock();
+  plugins_.lock_for_fork();
+  locked_rule_cache_ = rule_cache_.get();
+  if (locked_rule_cache_ != nullptr) locked_rule_cache_->lock_for_fork();
+  logger_.lock_for_fork();
+}
+
+void RecorderCore::unlock_after_fork() noexcept {
+  logger_.unlock_after_fork();
+  if (locked_rule_cache_ != nullptr) locked_rule_cache_->unlock_after_fork();
+  locked_rule_cache_ = nullptr;
+  plugins_.unlock_after_fork();
+  mutex_.unlock();
+}
 
 void RecorderCore::set_emitter(std::unique_ptr<Emitter> emitter) noexcept {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -180,6 +201,7 @@ void RecorderCore::shutdown(std::chrono::milliseconds timeout) noexcept {
     rule_cache = rule_cache_;
   }
   if (rule_cache) rule_cache->stop();
+  plugins_.shutdown();      // probes are cancelled: returns within milliseconds
   housekeeper_.shutdown();  // before the emitter: its tasks submit to it
   emitter_->shutdown(timeout);
 }

@@ -57,6 +57,10 @@ class RecorderCore : public std::enable_shared_from_this<RecorderCore> {
   void shutdown(std::chrono::milliseconds timeout) noexcept;
   std::chrono::milliseconds shutdown_timeout() const noexcept;
 
+  // fork(2) safety (fork_safety.hpp): every lock a request thread may take, in a fixed order.
+  void lock_for_fork() noexcept;
+  void unlock_after_fork() noexcept;
+
   void count_streamed(std::size_t n) noexcept { streamed_.fetch_add(n, std::memory_order_relaxed); }
   Stats stats() const noexcept;
 
@@ -79,6 +83,7 @@ class RecorderCore : public std::enable_shared_from_this<RecorderCore> {
   std::chrono::milliseconds shutdown_timeout_{1000};
   std::shared_ptr<SamplingStrategy> default_sampler_;  // guarded; kept across configure()
   std::shared_ptr<CentralizedRuleCache> rule_cache_;  // guarded; created with centralized sampling
+  CentralizedRuleCache* locked_rule_cache_ = nullptr;  // between lock_for_fork and unlock_after_fork
   std::atomic<std::uint64_t> streamed_{0};
 };
 

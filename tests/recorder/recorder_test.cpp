@@ -1,7 +1,10 @@
 #include "xray/recorder.hpp"
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstdlib>
 
 #include <atomic>
 #include <set>
@@ -630,6 +633,77 @@ TEST(RecorderForkTest, ChildSendsItsOwnSegmentsAndParentKeepsWorking) {
   EXPECT_NE(find_by_name(documents, "child"), nullptr);
   EXPECT_NE(find_by_name(documents, "parent-after-fork"), nullptr);
   EXPECT_THAT(daemon.errors(), IsEmpty());
+}
+
+TEST(RecorderForkTest, ForkWhileOtherThreadsBeginSegmentsNeverHangsTheChild) {
+  // Regression (hostile run): 31 of 200 children hung forever in the settings lock that another
+  // thread held at the moment of fork(). Each child here begins, records and ends a segment and
+  // flushes it to the daemon; a child that takes longer than 10 s is counted as hung.
+  FakeDaemon daemon;
+  Recorder recorder;
+  Config config = config_for(daemon);
+  config.sampling = true;  // the default strategy: sampler, plugin result and log on the path
+  config.log_level = LogLevel::kSilent;
+  ASSERT_TRUE(configure(recorder, config).ok());
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> load;
+  for (int t = 0; t < 3; ++t) {
+    load.emplace_back([&] {
+      while (!stop) {
+        auto segment = recorder.begin_segment("load");
+        auto child = recorder.begin_subsegment("child");
+        child.put_annotation("k", 1);
+      }
+    });
+  }
+  std::thread reconfigure([&] {
+    while (!stop) {
+      (void)configure(recorder, config);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  const char* variant = std::getenv("XRAY_TEST_VARIANT");
+  const int forks = variant != nullptr && std::string(variant) != "plain" ? 40 : 200;
+  int hung = 0;
+  int failed = 0;
+  for (int i = 0; i < forks; ++i) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      // Sampled=1 from upstream: the sampler still runs for the load, not for this one.
+      { auto segment = recorder.begin_segment("forked-child", TraceHeader::parse("Sampled=1")); }
+      _exit(recorder.flush(std::chrono::seconds(5)) ? 0 : 1);
+    }
+    int status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    pid_t done = 0;
+    while ((done = waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (done == 0) {
+      ++hung;
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      ++failed;
+    }
+  }
+  stop = true;
+  for (auto& thread : load) thread.join();
+  reconfigure.join();
+  EXPECT_EQ(hung, 0);
+  EXPECT_EQ(failed, 0);
+  ASSERT_TRUE(recorder.flush(kWait));
+  auto documents = daemon.documents();
+  std::size_t from_children = 0;
+  for (const auto& document : documents) from_children += document["name"] == "forked-child";
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (from_children < static_cast<std::size_t>(forks) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    from_children = 0;
+    for (const auto& document : daemon.documents()) from_children += document["name"] == "forked-child";
+  }
+  EXPECT_EQ(from_children, static_cast<std::size_t>(forks));
 }
 
 TEST(RecorderLifetimeTest, DestructionSendsWhatIsQueued) {
