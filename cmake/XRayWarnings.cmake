@@ -12,7 +12,12 @@ function(xray_set_warnings target)
 endfunction()
 
 function(xray_set_sanitizers target)
-  if(XRAY_SANITIZE)
+  if(XRAY_FUZZ)
+    # Coverage instrumentation without libFuzzer's main; the fuzz targets link -fsanitize=fuzzer.
+    target_compile_options(${target} PUBLIC -fsanitize=fuzzer-no-link,address,undefined
+                                            -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    target_link_options(${target} PUBLIC -fsanitize=address,undefined)
+  elseif(XRAY_SANITIZE)
     list(JOIN XRAY_SANITIZE "," _sanitizers)
     target_compile_options(${target} PUBLIC -fsanitize=${_sanitizers} -fno-omit-frame-pointer
                                             -fno-sanitize-recover=all)

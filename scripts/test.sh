@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Builds and runs every test (unit, integration, package) three times: a plain -Werror build, then
-# ASan+UBSan, then TSan. Installs missing Debian packages first. Usage: scripts/test.sh [plain|asan|tsan]...
+# ASan+UBSan, then TSan; then a fuzz smoke (every libFuzzer target for XRAY_FUZZ_SMOKE_SECONDS,
+# default 10, through scripts/fuzz.sh, which installs clang only then). Installs missing Debian
+# packages first. Usage: scripts/test.sh [plain|asan|tsan|fuzz]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
 xray_install_dependencies
 
 variants=("$@")
-[ ${#variants[@]} -eq 0 ] && variants=(plain asan tsan)
+[ ${#variants[@]} -eq 0 ] && variants=(plain asan tsan fuzz)
 jobs=${XRAY_JOBS:-2}
 
 for variant in "${variants[@]}"; do
+  if [ "$variant" = fuzz ]; then
+    echo "=== fuzz: smoke ==="
+    XRAY_JOBS="$jobs" scripts/fuzz.sh "${XRAY_FUZZ_SMOKE_SECONDS:-10}"
+    continue
+  fi
   build="build/test-$variant"
   flags=(-G Ninja -DXRAY_WERROR=ON)
   # Every build at -O1 with line tables only (-g1): stacks still name file and line, and the three
@@ -22,7 +29,7 @@ for variant in "${variants[@]}"; do
     # in the plain build only.
     asan) flags+=("-DXRAY_SANITIZE=address;undefined" -DXRAY_PACKAGE_TEST=OFF -DXRAY_BUILD_EXAMPLES=OFF) ;;
     tsan) flags+=(-DXRAY_SANITIZE=thread -DXRAY_PACKAGE_TEST=OFF -DXRAY_BUILD_EXAMPLES=OFF) ;;
-    *) echo "unknown variant: $variant (plain, asan or tsan)" >&2; exit 2 ;;
+    *) echo "unknown variant: $variant (plain, asan, tsan or fuzz)" >&2; exit 2 ;;
   esac
   echo "=== $variant: configure and build ==="
   cmake -S . -B "$build" "${flags[@]}" >/dev/null

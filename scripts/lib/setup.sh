@@ -1,5 +1,5 @@
-# Shared set-up for scripts/test.sh and scripts/demo.sh: makes sure the Debian 12 packages the
-# build needs are installed, with apt-get as root or through sudo. Sourced, not run.
+# Shared set-up for scripts/test.sh, scripts/demo.sh and scripts/fuzz.sh: makes sure the Debian 12
+# packages the build needs are installed, with apt-get as root or through sudo. Sourced, not run.
 
 XRAY_PACKAGES=(
   g++ cmake ninja-build pkg-config
@@ -7,9 +7,15 @@ XRAY_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
+# The fuzz targets only (scripts/fuzz.sh): clang and its runtimes (libFuzzer, ASan, UBSan), which
+# --no-install-recommends would otherwise leave out.
+XRAY_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
+
+# Prints the packages among the arguments (default: XRAY_PACKAGES) that are not installed.
 xray_missing_packages() {
   local missing=() package
-  for package in "${XRAY_PACKAGES[@]}"; do
+  [ $# -eq 0 ] && set -- "${XRAY_PACKAGES[@]}"
+  for package in "$@"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
       missing+=("$package")
     fi
@@ -17,9 +23,10 @@ xray_missing_packages() {
   echo "${missing[@]}"
 }
 
+# Installs the missing packages among the arguments (default: XRAY_PACKAGES).
 xray_install_dependencies() {
   local missing
-  missing=$(xray_missing_packages)
+  missing=$(xray_missing_packages "$@")
   [ -z "$missing" ] && return 0
   echo "installing: $missing"
   local apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
@@ -32,4 +39,8 @@ xray_install_dependencies() {
     echo "  sudo apt-get install -y $missing" >&2
     exit 1
   fi
+}
+
+xray_install_fuzz_dependencies() {
+  xray_install_dependencies "${XRAY_PACKAGES[@]}" "${XRAY_FUZZ_PACKAGES[@]}"
 }
