@@ -73,9 +73,12 @@ struct Config {
   // split, then truncated, then dropped (counted in stats()).
   std::size_t max_datagram_bytes = 65000;
   // Emission pace, datagrams per second, in bursts of up to `emit_burst`: sized so the daemon's
-  // default receive buffer keeps up with bursts of ended segments. 0: unpaced.
+  // default receive buffer is never overrun by bursts of ended segments. The kernel charges each
+  // queued datagram about 2.3 KB whatever its size, so the default 212,992-byte buffer holds about
+  // 92 datagrams: a burst of 64 leaves a third of it for the reader's scheduling delays, and
+  // 5,000/s is a tenth of what one reader drains. 0: unpaced.
   double emit_rate = 5000;
-  std::size_t emit_burst = 100;
+  std::size_t emit_burst = 64;
   // Record sql.sanitized_query (also AWS_XRAY_COLLECT_SQL_QUERIES=true).
   bool collect_sql_queries = false;
   // Time given to sending what is queued when the recorder is destroyed (process exit).

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,6 +40,8 @@ SlowReceiver::SlowReceiver(bool parse) : parse_(parse) {
   port_ = ntohs(address.sin_port);
   length = sizeof(receive_buffer_bytes_);
   ::getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes_, &length);
+  timeval wake{0, 10 * 1000};  // blocking reads that still notice stop_ within 10 ms
+  ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &wake, sizeof wake);
   thread_ = std::thread(&SlowReceiver::run, this);
 }
 
@@ -70,23 +73,23 @@ std::uint64_t SlowReceiver::wait_for_quiet(std::uint64_t count, std::chrono::mil
 }
 
 void SlowReceiver::run() noexcept {
+  // As the daemon's reader does: one thread, one blocking read per datagram into a fixed buffer,
+  // the datagram copied out before the next read (the daemon hands it to its processor).
   std::vector<char> buffer(65536);
+  std::string copy;
   while (!stop_.load(std::memory_order_relaxed)) {
-    pollfd readable{fd_, POLLIN, 0};
-    if (::poll(&readable, 1, 10) <= 0) continue;
-    for (;;) {
-      ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT);
-      if (n < 0) break;
-      if (parse_) {
-        std::string_view datagram(buffer.data(), static_cast<std::size_t>(n));
-        auto newline = datagram.find('\n');
-        bool ok = newline != std::string_view::npos &&
-                  nlohmann::json::accept(datagram.substr(newline + 1));
-        if (!ok) parse_failures_.fetch_add(1, std::memory_order_relaxed);
-      }
-      bytes_.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
-      datagrams_.fetch_add(1, std::memory_order_relaxed);
+    ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);  // SO_RCVTIMEO: wakes to check stop_
+    if (n < 0) continue;
+    copy.assign(buffer.data(), static_cast<std::size_t>(n));
+    if (parse_) {
+      std::string_view datagram(copy);
+      auto newline = datagram.find('\n');
+      bool ok = newline != std::string_view::npos &&
+                nlohmann::json::accept(datagram.substr(newline + 1));
+      if (!ok) parse_failures_.fetch_add(1, std::memory_order_relaxed);
     }
+    bytes_.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+    datagrams_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 

@@ -3,9 +3,9 @@
 // Contract:
 //   - Binds 127.0.0.1:0 and keeps the kernel's default receive buffer (SO_RCVBUF is not set; on
 //     stock Debian that is 212,992 bytes). `receive_buffer_bytes()` reads it back.
-//   - One thread reads datagrams one recv(2) at a time and counts them (and their bytes); with
-//     `parse` it also parses each body as JSON (counting failures), as the real daemon's reader
-//     would do some work per datagram. Nothing is stored, so it can count millions.
+//   - Reads like the daemon: one thread, one blocking recv(2) per datagram into a fixed buffer,
+//     each datagram copied out before the next read; with `parse` it also checks each body is
+//     JSON (counting failures). Nothing is stored, so it can count millions.
 //   - The destructor stops and joins the thread within one poll interval (~10 ms).
 //
 // Example:
