@@ -136,6 +136,40 @@ INSTANTIATE_TEST_SUITE_P(SendPaths, SendPathTest, ::testing::Values(false, true)
                            return info.param ? std::string("PlainSend") : std::string("Sendmmsg");
                          });
 
+TEST(UdpEmitterFaultTest, AReceiverThatNeverReadsCostsNothingButTheDatagrams) {
+  // A daemon that hangs with its socket open: its receive buffer fills and the kernel drops the
+  // rest. Sending never blocks, flush and shutdown finish, and the queue stays bounded.
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  auto recorder = std::make_unique<Recorder>();
+  Config config;
+  config.service_name = "never-read";
+  config.daemon_address = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  config.sampling = false;
+  config.log_level = LogLevel::kSilent;
+  config.emit_rate = 0;  // unpaced: fill the receiver as fast as possible
+  config.queue_capacity = 512;
+  config.shutdown_timeout = 200ms;
+  ASSERT_TRUE(testing::configure(*recorder, config).ok());
+  for (int round = 0; round < 10; ++round) {
+    end_segments(*recorder, 500);
+    ASSERT_TRUE(recorder->flush(10s));
+  }
+  Stats stats = recorder->stats();
+  EXPECT_EQ(stats.emitted + stats.send_errors + stats.dropped_queue_full, 5000u);
+  EXPECT_GT(stats.emitted, 0u);
+  const auto start = std::chrono::steady_clock::now();
+  recorder.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1200ms);
+  ::close(fd);
+}
+
 // ---- Host-name daemons: lookups that fail, hang or change (net/resolver.hpp test hook) ----
 
 std::atomic<int> g_lookups{0};
