@@ -16,13 +16,16 @@
 
 namespace xray {
 
-// What is known about the request a segment traces. An absent attribute matches every rule.
+// What is known about the request a segment traces. An absent attribute, or an empty one, matches
+// every rule (spec §7.3).
 struct SamplingRequest {
   std::optional<std::string_view> host;
   std::optional<std::string_view> method;
   std::optional<std::string_view> url_path;
-  std::optional<std::string_view> service_name;  // filled by the recorder: the segment's final name
-  std::optional<std::string_view> service_type;  // filled by the recorder: the plugins' origin
+  // Used as given; when unset (nullopt) the recorder fills in the segment's final name.
+  std::optional<std::string_view> service_name;
+  // Used as given; when unset the recorder fills in the plugins' origin (when there is one).
+  std::optional<std::string_view> service_type;
 };
 
 struct SamplingDecision {

@@ -341,7 +341,8 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
         if (settings->sampler) {
           final_name = clean_name(chosen, &logger_);
           SamplingRequest sampling_request = request;
-          sampling_request.service_name = final_name;
+          // The caller's values are used as given; only what it left unset is filled in.
+          if (!sampling_request.service_name) sampling_request.service_name = final_name;
           auto plugin_result = plugins_.result();
           if (!sampling_request.service_type && plugin_result && !plugin_result->origin.empty()) {
             sampling_request.service_type = plugin_result->origin;

@@ -21,8 +21,9 @@ std::uint64_t folded_hash(std::string_view text) noexcept {
   return hash;
 }
 
+// An absent or empty attribute matches any pattern (spec §7.3).
 bool pattern_matches(const std::string& pattern, const std::optional<std::string_view>& value) {
-  return !value || wildcard_match(pattern, *value);
+  return !value || value->empty() || wildcard_match(pattern, *value);
 }
 
 bool is_non_negative_integer(const nlohmann::json& value) {
@@ -178,7 +179,7 @@ const CentralizedRule* RuleSet::match_linear(const SamplingRequest& request) con
 
 const CentralizedRule* RuleSet::match(const SamplingRequest& request) const noexcept {
   // Without a path every literal-path rule is a candidate too: scan them all.
-  if (!indexed_ || !request.url_path) return match_linear(request);
+  if (!indexed_ || !request.url_path || request.url_path->empty()) return match_linear(request);
   static const std::vector<std::uint32_t> kNone;
   auto literal = by_literal_path_.find(folded_hash(*request.url_path));
   const std::vector<std::uint32_t>& exact = literal == by_literal_path_.end() ? kNone : literal->second;
@@ -261,7 +262,9 @@ std::optional<std::vector<CentralizedRule>> parse_sampling_rules(std::string_vie
 }
 
 RuleSet make_rule_set(std::vector<CentralizedRule> rules, const RuleSet* previous) {
-  std::sort(rules.begin(), rules.end(), [](const CentralizedRule& a, const CentralizedRule& b) {
+  // Stable: of two records with the same name and priority, the one listed first is kept below
+  // (std::sort let a later duplicate win once there were enough rules for it to reorder equals).
+  std::stable_sort(rules.begin(), rules.end(), [](const CentralizedRule& a, const CentralizedRule& b) {
     bool a_default = a.name == "Default";
     bool b_default = b.name == "Default";
     if (a_default != b_default) return b_default;

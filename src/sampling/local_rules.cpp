@@ -143,9 +143,12 @@ class ManifestParser {
   std::string error_;
 };
 
+bool present(const std::optional<std::string_view>& value) noexcept { return value && !value->empty(); }
+
 bool matches(const std::string& pattern, const std::optional<std::string_view>& value) noexcept {
-  // An absent attribute matches any pattern (aws-xray-sdk-python local/sampling_rule.py).
-  return !value || wildcard_match(pattern, *value);
+  // An absent attribute matches any pattern (aws-xray-sdk-python local/sampling_rule.py), and an
+  // empty one counts as absent (spec §7.3).
+  return !present(value) || wildcard_match(pattern, *value);
 }
 
 std::string format_rate(double rate) {
@@ -223,7 +226,9 @@ LocalRulesSampling::LocalRulesSampling(LocalRulesManifest manifest, SecondsClock
 
 std::size_t LocalRulesSampling::match(const SamplingRequest& request) const noexcept {
   // Without request information every rule would match vacuously; the spec sends it to default.
-  if (!request.host && !request.method && !request.url_path) return kDefaultRule;
+  if (!present(request.host) && !present(request.method) && !present(request.url_path)) {
+    return kDefaultRule;
+  }
   for (std::size_t i = 0; i < manifest_.rules.size(); ++i) {
     const LocalRule& rule = manifest_.rules[i];
     // url_path first: it is the attribute that tells rules apart, so mismatches fail fastest.

@@ -2,8 +2,18 @@
 
 #include <cstddef>
 
+#include "model/utf8.hpp"
+
 namespace xray::detail {
 namespace {
+
+// Bytes of the character at text[i] (spec §7.3: a character is a code point of the UTF-8 text;
+// an invalid byte counts as one character).
+std::size_t character_length(std::string_view text, std::size_t i) noexcept {
+  if (static_cast<unsigned char>(text[i]) < 0x80) return 1;
+  const int length = utf8_sequence(text.substr(i));
+  return length > 0 ? static_cast<std::size_t>(length) : 1;
+}
 
 // std::tolower depends on the C locale; rule patterns are ASCII by contract, so fold ASCII only.
 constexpr char fold(char c) noexcept {
@@ -45,15 +55,19 @@ bool wildcard_match(std::string_view pattern, std::string_view text,
       if (p == pattern.size()) return true;
       star = p - 1;
       mark = t;
+    } else if (p < pattern.size() && pattern[p] == '?') {
+      ++p;
+      t += character_length(text, t);  // one character, not one byte
     } else if (p < pattern.size() &&
-               (pattern[p] == '?' ||
-                (case_insensitive ? fold(pattern[p]) == fold(text[t]) : pattern[p] == text[t]))) {
+               (case_insensitive ? fold(pattern[p]) == fold(text[t]) : pattern[p] == text[t])) {
+      // Byte-wise: a multi-byte character in the pattern matches the same bytes in the text.
       ++p;
       ++t;
     } else if (star != kNoStar) {
       // Let the last `*` swallow one more character and retry the rest of the pattern after it.
       p = star + 1;
-      t = ++mark;
+      mark += character_length(text, mark);
+      t = mark;
     } else {
       return false;
     }

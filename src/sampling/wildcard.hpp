@@ -1,7 +1,9 @@
 // Internal: the wildcard matcher of sampling rules (spec §7.3).
 //
-// `*` matches zero or more characters, `?` exactly one; everything else matches itself, with ASCII
-// case folding unless `case_insensitive` is false. `""` matches only `""`; `*` matches everything.
+// `*` matches zero or more characters, `?` exactly one; a character is one code point of the
+// UTF-8 text (`?` matches `é`), an invalid byte counting as one. Everything else matches itself,
+// with ASCII case folding unless `case_insensitive` is false (non-ASCII letters are compared as
+// they are). `""` matches only `""`; `*` matches everything.
 // Greedy two-pointer with backtracking to the last `*` (aws-xray-sdk-go
 // `pattern/search_pattern.go`): no allocation, no regex, O(pattern * text) worst case and linear on
 // patterns such as `a*b`.

@@ -354,6 +354,21 @@ TEST_F(CentralizedSamplingTest, ManyLiteralPathRulesKeepFirstMatchOrderWithWildc
   EXPECT_EQ(sampling_->decide(no_path).rule_name, "wild-early");  // absent path: every rule applies
 }
 
+TEST_F(CentralizedSamplingTest, EmptyAttributesMatchAnyPatternAndCallerServiceNameIsKept) {
+  json host_rule = rule("hosts", 1, 1.0, 0);
+  host_rule["SamplingRule"]["Host"] = "*.example.com";
+  host_rule["SamplingRule"]["ServiceName"] = "orders";
+  proxy_.serve_rules(rules_page(json::array({host_rule, rule("Default", 10000, 0.0, 0)})));
+  ASSERT_TRUE(cache_->refresh_rules(now_));
+  SamplingRequest request;
+  request.host = "";
+  request.url_path = "";
+  request.service_name = "orders";
+  EXPECT_EQ(sampling_->decide(request).rule_name, "hosts");  // "" counts as absent (spec §7.3)
+  request.service_name = "billing";
+  EXPECT_EQ(sampling_->decide(request).rule_name, "Default");
+}
+
 TEST(CentralizedPollerTest, StopDuringSlowPagingReturnsPromptly) {
   // Regression: shutdown joined a poller that went on to the next page (and TLS set-up) while the
   // process exited; exit segfaulted. stop() now ends the paging within milliseconds.

@@ -119,6 +119,20 @@ TEST(LocalRulesPython, RAppliesWithAbsentAttributes) {
   EXPECT_EQ(s->match(request(std::nullopt, "GET", "/root")), LocalRulesSampling::kDefaultRule);
 }
 
+TEST(LocalRulesEvaluation, EmptyAttributesCountAsAbsent) {
+  // Spec §7.3 decision: "" matches any pattern, as an absent attribute does.
+  FakeSeconds seconds;
+  auto s = strategy(with_rule(R"({"host":"*.example.com","http_method":"GET","url_path":"/api/*",)"
+                              R"("fixed_target":0,"rate":0})"),
+                    seconds);
+  EXPECT_EQ(s->match(request("", "GET", "/api/x")), 0u);
+  EXPECT_EQ(s->match(request("shop.example.com", "", "/api/x")), 0u);
+  EXPECT_EQ(s->match(request("shop.example.com", "GET", "")), 0u);
+  EXPECT_EQ(s->match(request("shop.example.org", "GET", "")), LocalRulesSampling::kDefaultRule);
+  // Nothing but empty attributes: no request information, so the default decides.
+  EXPECT_EQ(s->match(request("", "", "")), LocalRulesSampling::kDefaultRule);
+}
+
 TEST(LocalRulesPython, InvalidRVariants) {
   std::string r = kR;
   auto replace = [&](const std::string& from, const std::string& to) {

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "sampling/local_rules.hpp"
@@ -110,6 +112,35 @@ TEST_F(SamplingConfigTest, NumberOutOfDoubleRangeIsAnInvalidFileNotAnException) 
   { auto segment = recorder_.begin_segment("delivered"); }
   ASSERT_TRUE(recorder_.flush(kWait));
   EXPECT_TRUE(daemon_.wait_for_documents(1, kWait));  // the daemon address was applied
+}
+
+// Records what the recorder asked; samples nothing.
+class CapturingStrategy final : public SamplingStrategy {
+ public:
+  SamplingDecision decide(const SamplingRequest& request) noexcept override {
+    std::lock_guard<std::mutex> lock(mutex);
+    service_name = request.service_name ? std::optional<std::string>(*request.service_name) : std::nullopt;
+    return {};
+  }
+  std::string describe() const override { return "capturing"; }
+  std::mutex mutex;
+  std::optional<std::string> service_name;
+};
+
+TEST_F(SamplingConfigTest, TheCallersServiceNameIsUsedAsGivenAndFilledOnlyWhenUnset) {
+  auto strategy = std::make_shared<CapturingStrategy>();
+  Config config = config_for(daemon_, "segment-name");
+  config.sampling = std::shared_ptr<SamplingStrategy>(strategy);
+  ASSERT_TRUE(configure(recorder_, config).ok());
+  SamplingRequest request;
+  { auto segment = recorder_.begin_segment("checkout", TraceHeader{}, request); }
+  EXPECT_EQ(strategy->service_name, std::optional<std::string>("checkout"));
+  request.service_name = "from-caller";
+  { auto segment = recorder_.begin_segment("checkout", TraceHeader{}, request); }
+  EXPECT_EQ(strategy->service_name, std::optional<std::string>("from-caller"));
+  request.service_name = "";  // given, and empty: kept (it then matches any rule pattern)
+  { auto segment = recorder_.begin_segment("checkout", TraceHeader{}, request); }
+  EXPECT_EQ(strategy->service_name, std::optional<std::string>(""));
 }
 
 TEST_F(SamplingConfigTest, MissingRulesFileIsReported) {

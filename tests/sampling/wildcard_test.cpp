@@ -215,5 +215,26 @@ TEST(WildcardMatch, FoldsOnlyAscii) {
   EXPECT_FALSE(wildcard_match("[", "{"));  // '[' and '{' differ by 0x20 but are not letters
 }
 
+TEST(WildcardMatch, QuestionMarkIsOneCodePoint) {
+  // Spec §7.3 decision: `?` matches one character of the UTF-8 text, whatever its byte length.
+  const std::string e_acute = "\xc3\xa9";          // é, 2 bytes
+  const std::string grinning = "\xf0\x9f\x98\x80";  // U+1F600, 4 bytes
+  EXPECT_TRUE(wildcard_match("?", e_acute));
+  EXPECT_TRUE(wildcard_match("?", grinning));
+  EXPECT_FALSE(wildcard_match("??", e_acute));
+  EXPECT_FALSE(wildcard_match("??", grinning));
+  EXPECT_TRUE(wildcard_match("caf?", "caf" + e_acute));
+  EXPECT_TRUE(wildcard_match("*?", grinning));
+  EXPECT_FALSE(wildcard_match("*??", grinning));
+  EXPECT_TRUE(wildcard_match("?*?", e_acute + grinning));
+  EXPECT_TRUE(wildcard_match("*?x", e_acute + "ax"));
+  EXPECT_FALSE(wildcard_match("*???", e_acute + "a"));
+  // An invalid byte counts as one character.
+  EXPECT_TRUE(wildcard_match("?", "\xff"));
+  EXPECT_TRUE(wildcard_match("??", "\xc3" "a"));
+  // Non-ASCII letters compare as they are: no Unicode case folding.
+  EXPECT_FALSE(wildcard_match("\xc3\x84", "\xc3\xa4"));  // Ä / ä
+}
+
 }  // namespace
 }  // namespace xray::detail
