@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <stdexcept>
 #include <system_error>
 
@@ -156,19 +157,54 @@ void FakeHttpServer::serve(int connection) {
     hung_.push_back(connection);  // never answered; closed by the destructor
     return;
   }
-  if (!reply.close_without_reply) {
-    std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " " + reason(reply.status) + "\r\n";
-    for (const auto& [name, value] : reply.headers) out += name + ": " + value + "\r\n";
-    out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\nConnection: close\r\n\r\n";
-    out += reply.body;
-    std::size_t sent = 0;
-    while (sent < out.size()) {
-      ssize_t n = ::send(connection, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) break;
-      sent += static_cast<std::size_t>(n);
-    }
-  }
+  if (!reply.close_without_reply) write_reply(connection, reply);
   ::close(connection);
+}
+
+void FakeHttpServer::write_reply(int connection, const HttpReply& reply) {
+  std::string head = "HTTP/1.1 " + std::to_string(reply.status) + " " + reason(reply.status) + "\r\n";
+  for (const auto& [name, value] : reply.headers) head += name + ": " + value + "\r\n";
+  const std::uint64_t body_bytes =
+      reply.large_body_bytes != 0 ? std::max<std::uint64_t>(reply.large_body_bytes, reply.body.size())
+                                  : reply.body.size();
+  if (reply.large_body_bytes == 0 || reply.declare_length) {
+    head += "Content-Length: " + std::to_string(body_bytes) + "\r\n";
+  }
+  head += "Connection: close\r\n\r\n";
+  head += reply.body;  // the literal part; filler (if any) is generated below
+  const std::uint64_t total = head.size() - reply.body.size() + body_bytes;
+
+  // Writes in chunks of at most 64 KB (a paced reply: what its rate allows so far), watching the
+  // connection in 10 ms slices so that a closed client or a stopping server ends the reply.
+  constexpr std::size_t kChunk = 64 * 1024;
+  std::string chunk;
+  std::uint64_t sent = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (sent < total && !stop_.load(std::memory_order_relaxed)) {
+    std::uint64_t allowed = total;
+    if (reply.trickle_bytes_per_second != 0) {
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      allowed = std::min<std::uint64_t>(
+          total, 1 + static_cast<std::uint64_t>(elapsed * static_cast<double>(reply.trickle_bytes_per_second)));
+    }
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(allowed - sent, kChunk));
+    pollfd pfd{connection, static_cast<short>(POLLRDHUP | (want > 0 ? POLLOUT : 0)), 0};
+    if (::poll(&pfd, 1, 10) < 0 && errno != EINTR) return;
+    if ((pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) return;  // the client is gone
+    if (want == 0 || (pfd.revents & POLLOUT) == 0) continue;
+    chunk.clear();
+    if (sent < head.size()) {
+      const auto from = static_cast<std::size_t>(sent);
+      chunk.append(head, from, std::min(want, head.size() - from));
+    }
+    chunk.append(want - chunk.size(), reply.fill);
+    ssize_t n = ::send(connection, chunk.data(), chunk.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+    if (n <= 0) return;
+    sent += static_cast<std::uint64_t>(n);
+    bytes_sent_.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+  }
 }
 
 }  // namespace xray::testing
