@@ -115,7 +115,8 @@ std::optional<std::vector<CentralizedRule>> parse_sampling_rules(std::string_vie
                                                                  std::vector<std::string>* skipped,
                                                                  std::string* error);
 
-// Sorts `rules` and gives each the state of the rule of the same name in `previous` (reservoir,
+// Sorts `rules` (stably: equal priorities keep the response's order), keeps the first of each name
+// in that order, and gives each the state of the rule of the same name in `previous` (reservoir,
 // quota and pending statistics carry over), else a fresh one; either way the state's fixed rate
 // becomes the record's FixedRate until the next target.
 RuleSet make_rule_set(std::vector<CentralizedRule> rules, const RuleSet* previous);
