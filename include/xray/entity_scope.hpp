@@ -93,11 +93,18 @@ class EntityScope {
   void put_metadata(std::string_view key, nlohmann::json value,
                     std::string_view ns = "default") noexcept;
 
-  // Records an exception as the cause and sets `fault`. `type` is the demangled dynamic type,
-  // `message` is what(); std::nested_exception chains are recorded as linked exceptions.
+  // Records an exception as the cause. `type` is the demangled dynamic type, `message` is what();
+  // std::nested_exception chains are recorded as linked exceptions. A local exception sets
+  // `fault`. A remote one (`remote` = true: a downstream service answered with this error) sets no
+  // flag by itself: the response status (set_http_status: 4xx error, 429 throttle, 5xx fault) or
+  // an explicit set_error/set_fault decides, in either order (spec §2.5).
   void add_exception(const std::exception& e, bool remote = false) noexcept;
   // As above, for an exception_ptr (non-std exceptions are recorded with type "unknown").
   void add_exception(const std::exception_ptr& e, bool remote = false) noexcept;
+  // As above, for an error that is not a C++ exception object, e.g. the error code and message a
+  // service answered with: add_exception("ResourceNotFoundException", "Requested resource not
+  // found", true).
+  void add_exception(std::string_view type, std::string_view message, bool remote = false) noexcept;
   // Points `cause` at an exception recorded on another entity of the trace (16 hex digits).
   void set_cause_id(std::string_view exception_id) noexcept;
 

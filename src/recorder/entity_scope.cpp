@@ -286,7 +286,9 @@ void EntityScope::add_exception(const std::exception& e, bool remote) noexcept {
     std::size_t bytes = 0;
     for (const auto& item : chain) bytes += item.type.size() + item.message.size() + 80;
     record(entity_, [&](Entity& entity) {
-      entity.fault = true;
+      // A remote exception (the downstream service answered with an error) sets no flag by
+      // itself: the response status or an explicit call decides (spec §2.5 decision).
+      if (!remote) entity.fault = true;
       entity.cause_id = 0;
       for (auto& item : chain) entity.exceptions.push_back(std::move(item));
     }, bytes);
@@ -308,11 +310,31 @@ void EntityScope::add_exception(const std::exception_ptr& e, bool remote) noexce
       unknown.message = "non-standard exception";
       unknown.remote = remote;
       record(entity_, [&](Entity& entity) {
-        entity.fault = true;
+        if (!remote) entity.fault = true;
+        entity.cause_id = 0;
         entity.exceptions.push_back(std::move(unknown));
       });
     } catch (...) {
     }
+  }
+}
+
+void EntityScope::add_exception(std::string_view type, std::string_view message,
+                                bool remote) noexcept {
+  if (!sampled()) return;
+  try {
+    detail::ExceptionRecord exception;
+    exception.id = detail::new_entity_id();
+    exception.type = std::string(type);
+    exception.message = std::string(message);
+    exception.remote = remote;
+    const std::size_t bytes = type.size() + message.size() + 80;
+    record(entity_, [&](Entity& entity) {
+      if (!remote) entity.fault = true;
+      entity.cause_id = 0;
+      entity.exceptions.push_back(std::move(exception));
+    }, bytes);
+  } catch (...) {
   }
 }
 

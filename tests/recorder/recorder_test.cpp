@@ -200,6 +200,7 @@ TEST_F(RecorderTest, NestedExceptionsAreLinkedByCause) {
     } catch (const std::exception& e) {
       segment.add_exception(e, true);
     }
+    segment.set_http_status(503);  // a remote exception's flags come from the status
   }
   json doc = only_document();
   EXPECT_EQ(doc["fault"], true);
@@ -209,6 +210,50 @@ TEST_F(RecorderTest, NestedExceptionsAreLinkedByCause) {
   EXPECT_EQ(exceptions[0]["remote"], true);
   EXPECT_EQ(exceptions[0]["cause"], exceptions[1]["id"]);
   EXPECT_EQ(exceptions[1]["type"], "std::system_error");
+}
+
+TEST_F(RecorderTest, RemoteExceptionsSetNoFlagTheStatusDecidesInEitherOrder) {
+  // Spec §2.5 decision: DynamoDB's ResourceNotFoundException (400) is error + remote cause, never
+  // fault; a local exception still sets fault.
+  {
+    auto segment = recorder_.begin_segment("remote-errors");
+    {
+      auto before = recorder_.begin_subsegment("exception-then-status");
+      before.add_exception("ResourceNotFoundException", "Requested resource not found", true);
+      before.set_http_status(400);
+    }
+    {
+      auto after = recorder_.begin_subsegment("status-then-exception");
+      after.set_http_status(429);
+      after.add_exception(std::runtime_error("ProvisionedThroughputExceededException"), true);
+    }
+    {
+      auto alone = recorder_.begin_subsegment("remote-alone");
+      alone.add_exception("ServiceUnavailable", "try again", true);
+    }
+    {
+      auto local = recorder_.begin_subsegment("local");
+      local.add_exception("ParseError", "bad input");
+    }
+  }
+  auto entities = flatten({only_document()});
+  const json* before = find_by_name(entities, "exception-then-status");
+  const json* after = find_by_name(entities, "status-then-exception");
+  const json* alone = find_by_name(entities, "remote-alone");
+  const json* local = find_by_name(entities, "local");
+  ASSERT_TRUE(before && after && alone && local);
+  EXPECT_EQ((*before)["error"], true);
+  EXPECT_FALSE(before->contains("fault"));
+  EXPECT_EQ((*before)["cause"]["exceptions"][0]["type"], "ResourceNotFoundException");
+  EXPECT_EQ((*before)["cause"]["exceptions"][0]["message"], "Requested resource not found");
+  EXPECT_EQ((*before)["cause"]["exceptions"][0]["remote"], true);
+  EXPECT_EQ((*after)["throttle"], true);
+  EXPECT_EQ((*after)["error"], true);
+  EXPECT_FALSE(after->contains("fault"));
+  EXPECT_FALSE(alone->contains("fault"));
+  EXPECT_FALSE(alone->contains("error"));
+  EXPECT_EQ((*local)["fault"], true);
+  EXPECT_FALSE((*local)["cause"]["exceptions"][0].contains("remote"));
 }
 
 TEST_F(RecorderTest, SubsegmentFieldsSqlNamespaceAwsAndPrecursors) {
