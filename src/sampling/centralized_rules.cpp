@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "sampling/wildcard.hpp"
 
@@ -34,6 +35,18 @@ bool is_non_negative_integer(const nlohmann::json& value) {
     return std::isfinite(number) && number >= 0 && std::floor(number) == number;
   }
   return false;
+}
+
+// A non-negative integer field (is_non_negative_integer holds) as int64, saturating: a whole
+// double such as 1e300, or an unsigned above INT64_MAX, must not reach an undefined conversion.
+std::int64_t saturating_int64(const nlohmann::json& value) {
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+  if (value.is_number_unsigned()) {
+    return std::min<std::uint64_t>(value.get<std::uint64_t>(), static_cast<std::uint64_t>(kMax));
+  }
+  if (value.is_number_integer()) return value.get<std::int64_t>();
+  const double number = value.get<double>();
+  return number >= 9.2e18 ? kMax : static_cast<std::int64_t>(number);
 }
 
 // nlohmann's value() throws on a type mismatch; answers from the network must not.
@@ -247,7 +260,7 @@ std::optional<std::vector<CentralizedRule>> parse_sampling_rules(std::string_vie
     }
     CentralizedRule parsed;
     parsed.name = (*rule)["RuleName"].get<std::string>();
-    parsed.priority = static_cast<std::int64_t>((*rule)["Priority"].get<double>());
+    parsed.priority = saturating_int64((*rule)["Priority"]);
     double reservoir = (*rule)["ReservoirSize"].get<double>();
     parsed.reservoir_size = reservoir > 4e9 ? 4000000000u : static_cast<std::uint32_t>(reservoir);
     parsed.fixed_rate = (*rule)["FixedRate"].get<double>();
@@ -327,7 +340,7 @@ std::optional<TargetsOutcome> apply_sampling_targets(const RuleSet& rules, std::
       if (rate && (*rate < 0 || *rate > 1)) rate.reset();
       std::optional<std::int64_t> quota;
       if (auto q = target.find("ReservoirQuota"); q != target.end() && is_non_negative_integer(*q)) {
-        quota = static_cast<std::int64_t>(q->get<double>());
+        quota = saturating_int64(*q);
       }
       rule->state->apply_target(rate, quota, number_field(target, "ReservoirQuotaTTL"),
                                 number_field(target, "Interval"));

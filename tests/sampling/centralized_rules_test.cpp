@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace xray::detail {
 namespace {
 
@@ -231,6 +233,26 @@ TEST(CentralizedRulesTest, AppliesTargetsKeepingAbsentFields) {
   ASSERT_TRUE(apply_sampling_targets(set, R"({"SamplingTargetDocuments":[{"RuleName":"base-scorekeep","FixedRate":0.3}]})", &error));
   EXPECT_EQ(state.quota(), 2);  // absent: kept
   EXPECT_DOUBLE_EQ(state.fixed_rate(), 0.3);
+}
+
+TEST(CentralizedRulesTest, HugePrioritiesAndQuotasSaturateInsteadOfOverflowing) {
+  // Fuzzer finds (fuzz/corpus/sampling_rules_fuzz/repro_priority_1e300,
+  // sampling_targets_fuzz/repro_reservoir_quota_1e300): a whole double beyond int64 was converted
+  // to int64, undefined behaviour flagged by UBSan.
+  json huge = record("huge", 1, 0.1, 1);
+  huge["SamplingRule"]["Priority"] = 1e300;
+  json unsigned_huge = record("unsigned-huge", 1, 0.1, 1);
+  unsigned_huge["SamplingRule"]["Priority"] = std::numeric_limits<std::uint64_t>::max();
+  auto rules = parse(json::array({huge, unsigned_huge}));
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].priority, std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(rules[1].priority, std::numeric_limits<std::int64_t>::max());
+
+  RuleSet set = make_rule_set(parse(json::array({record("api", 1, 0.05, 1)})), nullptr);
+  std::string error;
+  ASSERT_TRUE(apply_sampling_targets(
+      set, R"({"SamplingTargetDocuments":[{"RuleName":"api","ReservoirQuota":1e300}]})", &error));
+  EXPECT_EQ(set.rules[0].state->quota(), std::numeric_limits<std::int64_t>::max());
 }
 
 TEST(CentralizedRulesTest, UnprocessedStatisticsWithA4xxCodeRequestARulesFetch) {
