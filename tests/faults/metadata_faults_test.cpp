@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -75,6 +76,9 @@ std::string fault_name(Fault fault) {
   }
   return "Unknown";
 }
+
+void PrintTo(MetadataEndpoint endpoint, std::ostream* out) { *out << endpoint_name(endpoint); }
+void PrintTo(Fault fault, std::ostream* out) { *out << fault_name(fault); }
 
 // The correct answer of each endpoint.
 HttpReply healthy(const RecordedRequest& request) {

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -301,8 +302,8 @@ TEST_F(SamplingProxyFaultsTest, Http500ForeverFallsBackAndLogsOncePerInterval) {
 
 enum class ProxyFault { kHang, kTrickle, kTenMegabytes, kTenMegabytesUndeclared, kInvalidJson, kAbsurdRules, kHttp500 };
 
-std::string fault_name(const ::testing::TestParamInfo<ProxyFault>& info) {
-  switch (info.param) {
+std::string fault_name(ProxyFault fault) {
+  switch (fault) {
     case ProxyFault::kHang: return "Hang";
     case ProxyFault::kTrickle: return "OneBytePerSecond";
     case ProxyFault::kTenMegabytes: return "TenMegabytes";
@@ -313,6 +314,7 @@ std::string fault_name(const ::testing::TestParamInfo<ProxyFault>& info) {
   }
   return "Unknown";
 }
+void PrintTo(ProxyFault fault, std::ostream* out) { *out << fault_name(fault); }
 
 HttpReply bad_reply(ProxyFault fault) {
   const std::string valid = rules_page(json::array({sampling_rule("Default", 10000, 1.0, 1)})).dump();
@@ -400,7 +402,9 @@ INSTANTIATE_TEST_SUITE_P(Faults, RecorderAgainstABadProxyTest,
                                            ProxyFault::kTenMegabytesUndeclared,
                                            ProxyFault::kInvalidJson, ProxyFault::kAbsurdRules,
                                            ProxyFault::kHttp500),
-                         fault_name);
+                         [](const ::testing::TestParamInfo<ProxyFault>& info) {
+                           return fault_name(info.param);
+                         });
 
 }  // namespace
 }  // namespace xray::detail
