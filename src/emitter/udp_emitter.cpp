@@ -132,7 +132,7 @@ void UdpEmitter::submit(std::shared_ptr<Entity> root) noexcept {
   if (shared.closed || shared.queue.size() >= shared.capacity) {
     bool closed = shared.closed;
     lock.unlock();
-    dropped_queue_full_.fetch_add(1, std::memory_order_relaxed);
+    (closed ? dropped_at_shutdown_ : dropped_queue_full_).fetch_add(1, std::memory_order_relaxed);
     logger_.log_limited(LogKind::kQueueFull, LogLevel::kWarn,
                         closed ? "dropped a document: the recorder is shut down"
                                : "dropped a document: the emitter queue is full");
@@ -184,6 +184,7 @@ Stats UdpEmitter::stats() const noexcept {
   Stats stats;
   stats.emitted = emitted_.load(std::memory_order_relaxed);
   stats.dropped_queue_full = dropped_queue_full_.load(std::memory_order_relaxed);
+  stats.dropped_at_shutdown = dropped_at_shutdown_.load(std::memory_order_relaxed);
   stats.dropped_too_large = dropped_too_large_.load(std::memory_order_relaxed);
   stats.streamed = streamed_.load(std::memory_order_relaxed);
   stats.truncated = truncated_.load(std::memory_order_relaxed);
@@ -208,6 +209,9 @@ bool is_would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK;
 
 struct UdpEmitter::Batch {
   std::array<std::string, kBatchSize> slots;  // reused: capacity grows to the largest datagram
+  // Whether a slot holds the first datagram of a document the recorder handed over: `emitted`
+  // counts documents, once each however many datagrams the size ladder made of them.
+  std::array<bool, kBatchSize> first_of_document{};
   std::size_t count = 0;
   std::array<mmsghdr, kBatchSize> headers{};
   std::array<iovec, kBatchSize> vectors{};
@@ -236,7 +240,8 @@ void UdpEmitter::run() noexcept {
       if (!batch_holder ||
           (shared.stopping && std::chrono::steady_clock::now() >= shared.drain_deadline)) {
         // Out of time: what is left is dropped, and counted, so flush() callers are released.
-        dropped_queue_full_.fetch_add(shared.queue.size(), std::memory_order_relaxed);
+        (batch_holder ? dropped_at_shutdown_ : dropped_queue_full_)
+            .fetch_add(shared.queue.size(), std::memory_order_relaxed);
         shared.completed += shared.queue.size();
         shared.queue.clear();
         shared.done_cv.notify_all();
@@ -270,11 +275,19 @@ void UdpEmitter::run() noexcept {
     if (wanted && (address_changed || now >= socket.next_attempt)) connect(socket, address);
 
     auto plugins = plugins_.result();
+    bool first_datagram = true;
     const SizeLadder::Sink sink = [&](std::string& datagram) {
+      batch.first_of_document[batch.count] = first_datagram;
+      first_datagram = false;
       batch.slots[batch.count++].swap(datagram);
       if (batch.count == kBatchSize) send_batch(socket, batch);
     };
     for (auto& root : trees) {
+      if (past_drain_deadline()) {
+        dropped_at_shutdown_.fetch_add(1, std::memory_order_relaxed);
+        root.reset();
+        continue;
+      }
       if (!socket.connected_to) {
         send_errors_.fetch_add(1, std::memory_order_relaxed);
         root.reset();  // destroy the tree here, off the request path
@@ -288,6 +301,7 @@ void UdpEmitter::run() noexcept {
       }
       // Keeps the trace id alive while the ladder destroys the tree's entities.
       std::shared_ptr<EntityTree> tree = root->tree;
+      first_datagram = true;
       LadderCounters counters;
       ladder.run(std::move(root), context, max_bytes, sink, counters);
       streamed_.fetch_add(counters.streamed, std::memory_order_relaxed);
@@ -304,8 +318,12 @@ void UdpEmitter::run() noexcept {
   }
 }
 
+bool UdpEmitter::past_drain_deadline() const noexcept {
+  return std::chrono::steady_clock::now().time_since_epoch().count() >=
+         shared_->drain_deadline_ns.load(std::memory_order_relaxed);
+}
+
 void UdpEmitter::connect(Socket& socket, const DaemonAddress& address) noexcept {
-  Shared& shared = *shared_;
   const auto started = std::chrono::steady_clock::now();
   socket.resolved_for = address;
   socket.resolved_at = started;
@@ -314,10 +332,7 @@ void UdpEmitter::connect(Socket& socket, const DaemonAddress& address) noexcept 
   // kMaxResolveBackoff), never once per pass: a dead DNS must not become a lookup storm.
   const auto backoff = std::min<std::chrono::steady_clock::duration>(
       kMinResolveInterval * (1 << std::min(socket.failures, 8)), kMaxResolveBackoff);
-  auto give_up = [&shared] {
-    return std::chrono::steady_clock::now().time_since_epoch().count() >=
-           shared.drain_deadline_ns.load(std::memory_order_relaxed);
-  };
+  auto give_up = [this] { return past_drain_deadline(); };
   Resolution resolution =
       resolve_host(address.udp.host, SocketKind::kDatagram, started + kResolveTimeout, give_up);
   boost::system::error_code ec;
@@ -359,6 +374,13 @@ void UdpEmitter::send_batch(Socket& socket, Batch& batch) noexcept {
     auto now = std::chrono::steady_clock::now();
     std::size_t granted = batch.bucket.take(remaining, kPacingGroup, now);
     if (granted == 0) {
+      if (past_drain_deadline()) {
+        // Shutting down and out of time: what pacing still holds back is dropped, and counted.
+        std::uint64_t documents = 0;
+        for (std::size_t i = next; i < batch.count; ++i) documents += batch.first_of_document[i] ? 1 : 0;
+        dropped_at_shutdown_.fetch_add(documents, std::memory_order_relaxed);
+        break;
+      }
       std::this_thread::sleep_for(batch.bucket.time_until(remaining, kPacingGroup, now));
       continue;
     }
@@ -392,9 +414,13 @@ void UdpEmitter::send_batch(Socket& socket, Batch& batch) noexcept {
       }
     }
     std::uint64_t bytes = 0;
-    for (int i = 0; i < sent; ++i) bytes += batch.slots[next + static_cast<std::size_t>(i)].size();
+    std::uint64_t documents = 0;
+    for (int i = 0; i < sent; ++i) {
+      bytes += batch.slots[next + static_cast<std::size_t>(i)].size();
+      documents += batch.first_of_document[next + static_cast<std::size_t>(i)] ? 1 : 0;
+    }
     if (sent > 0) {
-      emitted_.fetch_add(static_cast<std::uint64_t>(sent), std::memory_order_relaxed);
+      emitted_.fetch_add(documents, std::memory_order_relaxed);
       datagrams_sent_.fetch_add(static_cast<std::uint64_t>(sent), std::memory_order_relaxed);
       bytes_sent_.fetch_add(bytes, std::memory_order_relaxed);
       next += static_cast<std::size_t>(sent);

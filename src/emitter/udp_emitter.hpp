@@ -97,6 +97,8 @@ class UdpEmitter final : public Emitter {
   struct Batch;
 
   void run() noexcept;
+  // Shutting down and past shutdown's deadline: stop sending, count the rest dropped_at_shutdown.
+  bool past_drain_deadline() const noexcept;
   // Resolves `address` (bounded by kResolveTimeout and the shutdown deadline) and connects.
   void connect(Socket& socket, const DaemonAddress& address) noexcept;
   // Sends the batch's datagrams (paced), counts the outcome and empties it.
@@ -118,6 +120,7 @@ class UdpEmitter final : public Emitter {
 
   std::atomic<std::uint64_t> emitted_{0};
   std::atomic<std::uint64_t> dropped_queue_full_{0};
+  std::atomic<std::uint64_t> dropped_at_shutdown_{0};
   std::atomic<std::uint64_t> dropped_too_large_{0};
   std::atomic<std::uint64_t> send_errors_{0};
   std::atomic<std::uint64_t> bytes_sent_{0};

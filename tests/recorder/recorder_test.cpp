@@ -509,7 +509,7 @@ TEST_F(RecorderTest, ConcurrentSubsegmentsUnderOneSegmentArriveExactlyOnce) {
     for (auto& thread : threads) thread.join();
   }
   ASSERT_TRUE(recorder_.flush(kWait));
-  ASSERT_TRUE(daemon_.wait_for_documents(recorder_.stats().emitted, kWait));
+  ASSERT_TRUE(daemon_.wait_for_documents(recorder_.stats().datagrams_sent, kWait));
   auto documents = daemon_.documents();
   auto entities = flatten(documents);
   std::set<std::string> ids;
@@ -849,7 +849,7 @@ TEST(RecorderStreamingBytesTest, LargeSubsegmentsAreStreamedByEstimatedSize) {
     EXPECT_GT(recorder.stats().streamed, 0u);
   }
   ASSERT_TRUE(recorder.flush(kWait));
-  ASSERT_TRUE(daemon.wait_for_documents(recorder.stats().emitted, kWait));
+  ASSERT_TRUE(daemon.wait_for_documents(recorder.stats().datagrams_sent, kWait));
   auto entities = flatten(daemon.documents());
   EXPECT_EQ(entities.size(), 11u);  // the segment and each subsegment exactly once
   for (const auto& doc : daemon.documents()) {
