@@ -1,5 +1,8 @@
 #include "recorder/environment.hpp"
 
+#include <mutex>
+#include <set>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -52,6 +55,17 @@ std::optional<bool> parse_bool(std::string_view text) noexcept {
   return std::nullopt;
 }
 
+namespace {
+
+bool first_report_in_process(const std::string& line) {
+  static auto* mutex = new std::mutex();  // immortal: recorders may configure during exit
+  static auto* reported = new std::set<std::string>();
+  std::lock_guard<std::mutex> lock(*mutex);
+  return reported->insert(line).second;
+}
+
+}  // namespace
+
 Environment read_environment(const std::function<void(const std::string&)>& warn,
                              const GetEnv& getenv) {
   auto read = [&](const char* name) -> std::optional<std::string_view> {
@@ -60,7 +74,12 @@ Environment read_environment(const std::function<void(const std::string&)>& warn
     return trim(value);
   };
   auto invalid = [&](const char* name, std::string_view value, std::string_view why) {
-    warn(std::string("ignoring ") + name + "=\"" + std::string(value) + "\": " + std::string(why));
+    std::string line =
+        std::string("ignoring ") + name + "=\"" + std::string(value) + "\": " + std::string(why);
+    // The process environment is read by every recorder's construction and every configure():
+    // each invalid value is reported once per process. An injected environment always reports.
+    if (!getenv && !first_report_in_process(line)) return;
+    warn(line);
   };
 
   Environment env;

@@ -1,6 +1,10 @@
 #include "recorder/environment.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <map>
 #include <string>
@@ -325,11 +329,31 @@ TEST(ReadEnvironment, CollectSqlQueriesUnset) {
 
 // --- the default getenv is the process environment -------------------------------------------------
 
-TEST(ReadEnvironment, NullGetenvUsesProcessEnvironmentWithoutCrashing) {
-  std::vector<std::string> warnings;
-  Environment env = read_environment([&](const std::string& line) { warnings.push_back(line); });
-  (void)env;  // the values depend on the machine; reading must simply work
-  SUCCEED();
+TEST(ReadEnvironment, TheProcessEnvironmentIsReadAndEachInvalidValueReportedOncePerProcess) {
+  // In a child, so that the test's own process environment is never edited.
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::setenv("AWS_XRAY_TRACING_NAME", "from-process", 1);
+    ::setenv("AWS_XRAY_CONTEXT_MISSING", "bogus", 1);
+    std::vector<std::string> warnings;
+    auto warn = [&](const std::string& line) { warnings.push_back(line); };
+    Environment first = read_environment(warn);
+    Environment second = read_environment(warn);  // a later configure(): no second report
+    const bool ok = first.tracing_name == "from-process" && second.tracing_name == "from-process" &&
+                    !first.context_missing && warnings.size() == 1 &&
+                    warnings[0].find("AWS_XRAY_CONTEXT_MISSING") != std::string::npos;
+    // An injected environment (tests, tools) always reports.
+    std::vector<std::string> injected;
+    read_environment([&](const std::string& line) { injected.push_back(line); },
+                     [](const char* name) -> const char* {
+                       return std::string(name) == "AWS_XRAY_CONTEXT_MISSING" ? "bogus" : nullptr;
+                     });
+    _exit(ok && injected.size() == 1 ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 // --- parse_bool ----------------------------------------------------------------------------------
