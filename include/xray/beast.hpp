@@ -54,6 +54,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "xray/context.hpp"
+#include "xray/export.hpp"
 #include "xray/recorder.hpp"
 #include "xray/segment_scope.hpp"
 #include "xray/subsegment_scope.hpp"
@@ -89,7 +90,7 @@ struct ServerOptions {
 // code runs with `xray::ContextScope attach(tracer.context())`.
 //
 // Thread safety: thread-compatible (distinct objects safe, shared objects unsafe).
-class RequestTracer {
+class XRAY_EXPORT RequestTracer {
  public:
   RequestTracer() noexcept = default;  // inert
   // Parses X-Amzn-Trace-Id (first line), names the segment, runs the sampler and records
@@ -217,7 +218,7 @@ struct ClientOptions {
 // Throws xray::ContextMissingError only when there is no parent and the recorder is configured with
 // ContextMissing::kRuntimeError; otherwise never throws.
 // Thread safety: thread-compatible (distinct objects safe, shared objects unsafe).
-class ClientCall {
+class XRAY_EXPORT ClientCall {
  public:
   ClientCall() noexcept = default;  // inert
   explicit ClientCall(http::request_header<>& request, const ClientOptions& options = {});

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "xray/export.hpp"
 #include "xray/trace_header.hpp"
 
 namespace xray {
@@ -26,7 +27,7 @@ struct ContextAccess;
 }  // namespace detail
 
 // Thread safety: a value type; a Context may be copied to and used on any thread.
-class Context {
+class XRAY_EXPORT Context {
  public:
   Context() noexcept = default;
   Context(const Context&) noexcept = default;
@@ -53,11 +54,11 @@ class Context {
 };
 
 // The entity on top of this thread's stack, or an empty Context.
-Context current_context() noexcept;
+XRAY_EXPORT Context current_context() noexcept;
 
 // Makes `context` current on this thread until the scope ends, then restores the thread's previous
 // stack exactly. Must end on the thread that created it. Move-only; a moved-from scope does nothing.
-class ContextScope {
+class XRAY_EXPORT ContextScope {
  public:
   explicit ContextScope(Context context) noexcept;
   ~ContextScope();

@@ -34,6 +34,7 @@
 #include <string_view>
 
 #include "xray/context.hpp"
+#include "xray/export.hpp"
 #include "xray/recorder.hpp"
 
 namespace xray::curl {
@@ -52,7 +53,7 @@ struct Options {
 };
 
 // The exception recorded as the cause of a transfer that failed (type "xray::curl::TransferError").
-class TransferError : public std::runtime_error {
+class XRAY_EXPORT TransferError : public std::runtime_error {
  public:
   TransferError(CURLcode code, const std::string& message)
       : std::runtime_error(message), code_(code) {}
@@ -64,6 +65,6 @@ class TransferError : public std::runtime_error {
 
 // Sets CURLOPT_URL to `url`, then performs the transfer traced as above. Returns what
 // curl_easy_perform returned (or CURLE_OUT_OF_MEMORY if the header list could not be built).
-CURLcode perform(CURL* easy, std::string_view url, const Options& options = {});
+XRAY_EXPORT CURLcode perform(CURL* easy, std::string_view url, const Options& options = {});
 
 }  // namespace xray::curl

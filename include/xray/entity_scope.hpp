@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "xray/context.hpp"
+#include "xray/export.hpp"
 #include "xray/trace_header.hpp"
 
 namespace xray {
@@ -52,7 +53,7 @@ struct SqlInfo {
   std::string preparation;  // "call" or "statement"
 };
 
-class EntityScope {
+class XRAY_EXPORT EntityScope {
  public:
   // True unless inert (moved-from, disabled SDK, or returned for a missing context).
   bool active() const noexcept { return entity_ != nullptr; }

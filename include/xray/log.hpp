@@ -12,6 +12,8 @@
 #include <functional>
 #include <string_view>
 
+#include "xray/export.hpp"
+
 namespace xray {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3, kSilent = 4 };
@@ -20,6 +22,6 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3, kSilent = 4 
 using LogSink = std::function<void(LogLevel level, std::string_view message)>;
 
 // "debug", "info", "warn", "error", "silent".
-std::string_view to_string(LogLevel level) noexcept;
+XRAY_EXPORT std::string_view to_string(LogLevel level) noexcept;
 
 }  // namespace xray

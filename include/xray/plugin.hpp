@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "xray/export.hpp"
+
 namespace xray {
 
 // What a plugin found. `aws` is merged into the segment's `aws` object (e.g. {"ec2": {...}}).
@@ -23,7 +25,7 @@ struct PluginMetadata {
 };
 
 // Thread safety: `detect` is called from one SDK background thread, never concurrently with itself.
-class Plugin {
+class XRAY_EXPORT Plugin {
  public:
   virtual ~Plugin() = default;
   virtual std::string_view name() const noexcept = 0;
@@ -34,6 +36,6 @@ class Plugin {
 };
 
 // Rank of an origin for precedence; higher wins. Unknown origins rank lowest.
-int origin_rank(std::string_view origin) noexcept;
+XRAY_EXPORT int origin_rank(std::string_view origin) noexcept;
 
 }  // namespace xray

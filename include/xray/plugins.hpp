@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "xray/export.hpp"
 #include "xray/plugin.hpp"
 
 namespace xray::plugins {
@@ -28,7 +29,7 @@ struct Ec2Options {
   std::string endpoint;  // empty: IMDS_ENDPOINT or 169.254.169.254
   std::chrono::milliseconds connect_timeout{100};
 };
-std::shared_ptr<const Plugin> ec2(Ec2Options options = {});
+XRAY_EXPORT std::shared_ptr<const Plugin> ec2(Ec2Options options = {});
 
 // Task metadata endpoint v4 (v3 fallback): container, container_id, container_arn, task_arn,
 // task_family, cluster_arn, launch_type, availability_zone, and cloudwatch_logs for awslogs.
@@ -40,7 +41,7 @@ struct EcsOptions {
   std::string hostname;  // empty: gethostname()
   std::chrono::milliseconds connect_timeout{100};
 };
-std::shared_ptr<const Plugin> ecs(EcsOptions options = {});
+XRAY_EXPORT std::shared_ptr<const Plugin> ecs(EcsOptions options = {});
 
 // Enabled by the service-account token file: pod, container_id, cluster_name (from
 // AWS_XRAY_EKS_CLUSTER_NAME, else the amazon-cloudwatch/cluster-info config map read from the API
@@ -55,12 +56,12 @@ struct EksOptions {
   std::string hostname;  // empty: gethostname()
   std::chrono::milliseconds connect_timeout{100};
 };
-std::shared_ptr<const Plugin> eks(EksOptions options = {});
+XRAY_EXPORT std::shared_ptr<const Plugin> eks(EksOptions options = {});
 
 // /var/elasticbeanstalk/xray/environment.conf: environment_name, version_label, deployment_id.
 struct ElasticBeanstalkOptions {
   std::string config_path = "/var/elasticbeanstalk/xray/environment.conf";
 };
-std::shared_ptr<const Plugin> elastic_beanstalk(ElasticBeanstalkOptions options = {});
+XRAY_EXPORT std::shared_ptr<const Plugin> elastic_beanstalk(ElasticBeanstalkOptions options = {});
 
 }  // namespace xray::plugins

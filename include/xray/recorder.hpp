@@ -25,6 +25,7 @@
 
 #include "xray/config.hpp"
 #include "xray/context.hpp"
+#include "xray/export.hpp"
 #include "xray/sampling.hpp"
 #include "xray/segment_scope.hpp"
 #include "xray/subsegment_scope.hpp"
@@ -52,7 +53,7 @@ struct Stats {
   std::uint64_t datagrams_sent = 0;
 };
 
-class Recorder {
+class XRAY_EXPORT Recorder {
  public:
   // A recorder with the default configuration and the environment's overrides. It starts no thread
   // until the first sampled document is queued.

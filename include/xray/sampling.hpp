@@ -14,6 +14,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "xray/export.hpp"
+
 namespace xray {
 
 // What is known about the request a segment traces. An absent attribute, or an empty one, matches
@@ -37,7 +39,7 @@ struct SamplingDecision {
 
 // Thread safety: `decide` is called concurrently from every request thread and must be thread-safe.
 // It must not block or do I/O.
-class SamplingStrategy {
+class XRAY_EXPORT SamplingStrategy {
  public:
   virtual ~SamplingStrategy() = default;
   virtual SamplingDecision decide(const SamplingRequest& request) noexcept = 0;
@@ -46,8 +48,8 @@ class SamplingStrategy {
 };
 
 // The built-in rule: `fixed_target` requests per wall-clock second, then `rate` of the rest.
-std::shared_ptr<SamplingStrategy> make_default_sampling(unsigned fixed_target = 1,
-                                                        double rate = 0.05);
+XRAY_EXPORT std::shared_ptr<SamplingStrategy> make_default_sampling(unsigned fixed_target = 1,
+                                                                    double rate = 0.05);
 
 // Local rules from a manifest (spec §7.2), e.g.
 //   {"version": 2, "default": {"fixed_target": 1, "rate": 0.05},
@@ -57,8 +59,8 @@ std::shared_ptr<SamplingStrategy> make_default_sampling(unsigned fixed_target = 
 // ASCII case-insensitive) match decides, else `default`; an absent request attribute matches any
 // pattern. Returns nullptr and sets `*error` (when not null) to the problem when the manifest is
 // invalid; any invalid field rejects the whole manifest.
-std::shared_ptr<SamplingStrategy> make_local_rules_sampling(std::string_view json_text,
-                                                            std::string* error);
+XRAY_EXPORT std::shared_ptr<SamplingStrategy> make_local_rules_sampling(std::string_view json_text,
+                                                                        std::string* error);
 
 // The value of `Config::sampling`: `true` (the default strategy), `false` (sample everything), a
 // strategy object, or a local rules source (`local_rules_file`, `local_rules_json`).

@@ -11,10 +11,11 @@
 #include <string_view>
 
 #include "xray/entity_scope.hpp"
+#include "xray/export.hpp"
 
 namespace xray {
 
-class SegmentScope : public EntityScope {
+class XRAY_EXPORT SegmentScope : public EntityScope {
  public:
   SegmentScope() noexcept = default;  // inert
   SegmentScope(SegmentScope&&) noexcept = default;

@@ -14,10 +14,11 @@
 #include <string_view>
 
 #include "xray/entity_scope.hpp"
+#include "xray/export.hpp"
 
 namespace xray {
 
-class SubsegmentScope : public EntityScope {
+class XRAY_EXPORT SubsegmentScope : public EntityScope {
  public:
   SubsegmentScope() noexcept = default;  // inert
   SubsegmentScope(SubsegmentScope&&) noexcept = default;

@@ -16,9 +16,11 @@
 #include <utility>
 #include <vector>
 
+#include "xray/export.hpp"
+
 namespace xray {
 
-class TraceHeader {
+class XRAY_EXPORT TraceHeader {
  public:
   enum class Sampled { kUnknown, kYes, kNo, kRequested };
 
