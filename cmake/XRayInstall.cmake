@@ -5,19 +5,21 @@ include(CMakePackageConfigHelpers)
 set(XRAY_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/AWSXRay")
 
 install(DIRECTORY include/xray DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
-# The integrations (integrations/CMakeLists.txt) share the export set; the config file looks up
-# their dependencies only if they were built.
+# The integrations (xray_add_integration, cmake/XRayIntegrations.cmake) share the export set; the
+# config file looks up the dependency of each one that was built, with the find_package arguments
+# it was built with.
 set(XRAY_INSTALL_TARGETS xray)
-set(XRAY_PACKAGE_BEAST OFF)  # substituted into AWSXRayConfig.cmake
-set(XRAY_PACKAGE_CURL OFF)
-if(TARGET xray_beast)
-  list(APPEND XRAY_INSTALL_TARGETS xray_beast)
-  set(XRAY_PACKAGE_BEAST ON)
-endif()
-if(TARGET xray_curl)
-  list(APPEND XRAY_INSTALL_TARGETS xray_curl)
-  set(XRAY_PACKAGE_CURL ON)
-endif()
+set(XRAY_CONFIG_INTEGRATIONS "")  # substituted into AWSXRayConfig.cmake
+get_property(_xray_integrations GLOBAL PROPERTY XRAY_INTEGRATIONS)
+foreach(_name IN LISTS _xray_integrations)
+  get_property(_package GLOBAL PROPERTY XRAY_INTEGRATION_PACKAGE_${_name})
+  list(GET _package 0 _package_name)
+  list(JOIN _package " " _package_args)
+  list(APPEND XRAY_INSTALL_TARGETS xray_${_name})
+  string(APPEND XRAY_CONFIG_INTEGRATIONS
+         "find_package(${_package_args} QUIET)\n"
+         "set(AWSXRay_${_name}_FOUND \${${_package_name}_FOUND})\n")
+endforeach()
 install(TARGETS ${XRAY_INSTALL_TARGETS} EXPORT AWSXRayTargets
   ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
   LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
