@@ -38,5 +38,27 @@ install(FILES "${CMAKE_CURRENT_BINARY_DIR}/AWSXRayConfig.cmake"
 export(EXPORT AWSXRayTargets NAMESPACE AWSXRay::
        FILE "${CMAKE_CURRENT_BINARY_DIR}/AWSXRayTargets.cmake")
 
-configure_file(cmake/awsxray.pc.in "${CMAKE_CURRENT_BINARY_DIR}/awsxray.pc" @ONLY)
+# pkg-config: `pkg-config --cflags --libs awsxray` links the library that was installed. A static
+# libawsxray.a needs OpenSSL on the link line (Libs); a shared one links it itself (Libs.private).
+get_target_property(_xray_type xray TYPE)
+if(_xray_type STREQUAL "STATIC_LIBRARY")
+  set(XRAY_PC_LIBS "-lssl -lcrypto -lpthread")
+  set(XRAY_PC_LIBS_PRIVATE "")
+else()
+  set(XRAY_PC_LIBS "-lpthread")
+  set(XRAY_PC_LIBS_PRIVATE "-lssl -lcrypto")
+endif()
+# The prefix is the one given at install time (`cmake --install <build> --prefix <prefix>`), so the
+# file is written in two passes: here everything else, at install time the prefix.
+set(XRAY_PC_PREFIX "@CMAKE_INSTALL_PREFIX@")
+foreach(_dir LIBDIR INCLUDEDIR)
+  if(IS_ABSOLUTE "${CMAKE_INSTALL_${_dir}}")
+    set(XRAY_PC_${_dir} "${CMAKE_INSTALL_${_dir}}")
+  else()
+    set(XRAY_PC_${_dir} "\${prefix}/${CMAKE_INSTALL_${_dir}}")
+  endif()
+endforeach()
+configure_file(cmake/awsxray.pc.in "${CMAKE_CURRENT_BINARY_DIR}/awsxray.pc.in" @ONLY)
+install(CODE "configure_file(\"${CMAKE_CURRENT_BINARY_DIR}/awsxray.pc.in\"
+                             \"${CMAKE_CURRENT_BINARY_DIR}/awsxray.pc\" @ONLY)")
 install(FILES "${CMAKE_CURRENT_BINARY_DIR}/awsxray.pc" DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")

@@ -1,5 +1,5 @@
-# cmake -P script: install, build the consumer against the install, run it under package_check;
-# then find_package(AWSXRay COMPONENTS ...) for the integrations built and not built.
+# cmake -P script: install, build the consumer against the install twice (find_package(AWSXRay), and
+# the `pkg-config --cflags --libs awsxray` line), run each under package_check.
 file(REMOVE_RECURSE "${WORK_DIR}")
 set(prefix "${WORK_DIR}/prefix")
 
@@ -43,3 +43,23 @@ endforeach()
 message(STATUS "find_package(AWSXRay REQUIRED COMPONENTS ${components}) found them; "
                "not built, not found: ${not_built}")
 
+# The pkg-config line as given, for whichever library was installed (static or shared). A shared
+# library outside the loader's search path needs an rpath, as it would for any consumer.
+find_program(PKG_CONFIG NAMES pkg-config pkgconf REQUIRED)
+set(ENV{PKG_CONFIG_PATH} "${prefix}/${LIBDIR}/pkgconfig")
+execute_process(COMMAND "${PKG_CONFIG}" --cflags --libs awsxray
+                RESULT_VARIABLE result OUTPUT_VARIABLE line ERROR_VARIABLE error
+                OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "pkg-config --cflags --libs awsxray failed: ${error}")
+endif()
+message(STATUS "pkg-config --cflags --libs awsxray: ${line}")
+separate_arguments(flags UNIX_COMMAND "${line}")
+set(rpath "")
+if(EXISTS "${prefix}/${LIBDIR}/libawsxray.so")
+  set(rpath "-Wl,-rpath,${prefix}/${LIBDIR}")
+endif()
+run("${CXX}" -std=c++17 "${CONSUMER_DIR}/main.cpp" -o "${WORK_DIR}/consumer-pkg-config" ${flags}
+    ${rpath})
+run("${CHECK}" "${WORK_DIR}/consumer-pkg-config")
+message(STATUS "pkg-config consumer delivered the expected document")
