@@ -52,7 +52,8 @@ struct Setup {
 
   explicit Setup(std::size_t queue_capacity) {
     auto& core = xray::detail::RecorderAccess::core(recorder);
-    auto udp = std::make_unique<xray::detail::UdpEmitter>(core.logger(), core.plugins(), queue_capacity);
+    auto udp = std::make_unique<xray::detail::UdpEmitter>(
+        core.logger(), [&core] { return core.plugins().result(); }, queue_capacity);
     emitter = udp.get();
     emitter->set_pacing(0, 1);
     core.set_emitter(std::move(udp));

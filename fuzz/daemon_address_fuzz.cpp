@@ -8,13 +8,13 @@
 #include <string>
 #include <string_view>
 
-#include "emitter/daemon_address.hpp"
+#include "xray/daemon_address.hpp"
 #include "fuzz_check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   std::string error;
-  const auto address = xray::detail::parse_daemon_address(input, &error);
+  const auto address = xray::parse_daemon_address(input, &error);
   if (!address) {
     XRAY_FUZZ_CHECK(!error.empty(), "rejected without a reason");
     XRAY_FUZZ_CHECK(error.size() < 1024, "error message grows with the input");
@@ -26,10 +26,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     XRAY_FUZZ_CHECK(endpoint->host.find_first_of(" \t\r\n") == std::string::npos,
                     "accepted a host with white space");
   }
-  const std::string text = "udp:" + xray::detail::to_string(address->udp) +
-                           " tcp:" + xray::detail::to_string(address->tcp);
+  const std::string text = "udp:" + xray::to_string(address->udp) +
+                           " tcp:" + xray::to_string(address->tcp);
   std::string again_error;
-  const auto again = xray::detail::parse_daemon_address(text, &again_error);
+  const auto again = xray::parse_daemon_address(text, &again_error);
   XRAY_FUZZ_CHECK(again.has_value(), "the written-back address does not parse");
   XRAY_FUZZ_CHECK(*again == *address, "the written-back address parses differently");
   return 0;

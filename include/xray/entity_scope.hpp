@@ -26,32 +26,11 @@
 
 #include "xray/context.hpp"
 #include "xray/export.hpp"
+#include "xray/http_request_info.hpp"
+#include "xray/sql_info.hpp"
 #include "xray/trace_header.hpp"
 
 namespace xray {
-
-// http.request fields. Empty strings are omitted.
-struct HttpRequestInfo {
-  std::string method;
-  std::string url;
-  std::string user_agent;
-  std::string client_ip;
-  bool x_forwarded_for = false;  // client_ip came from X-Forwarded-For
-  bool traced = false;           // outgoing call to a service known to be traced
-};
-
-// sql fields. Passwords are removed from connection_string and url. sanitized_query is recorded only
-// when enabled (config.collect_sql_queries or AWS_XRAY_COLLECT_SQL_QUERIES=true).
-struct SqlInfo {
-  std::string connection_string;
-  std::string url;
-  std::string sanitized_query;
-  std::string database_type;
-  std::string database_version;
-  std::string driver_version;
-  std::string user;
-  std::string preparation;  // "call" or "statement"
-};
 
 class XRAY_EXPORT EntityScope {
  public:

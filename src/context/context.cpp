@@ -3,8 +3,9 @@
 #include <algorithm>
 
 #include "context/context_stack.hpp"
+#include "model/ids.hpp"
 #include "model/json_writer.hpp"
-#include "recorder/trace_ops.hpp"
+#include "propagation/outbound_header.hpp"
 
 namespace xray {
 namespace detail {

@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "model/entity.hpp"
-#include "xray/recorder.hpp"
+#include "xray/stats.hpp"
 
 namespace xray::detail {
 

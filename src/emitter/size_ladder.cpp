@@ -4,6 +4,7 @@
 #include <exception>
 #include <utility>
 
+#include "model/ids.hpp"
 #include "model/json_writer.hpp"
 
 namespace xray::detail {

@@ -89,8 +89,8 @@ void unregister_emitter(UdpEmitter* emitter) {
 
 }  // namespace
 
-UdpEmitter::UdpEmitter(Logger& logger, const PluginState& plugins, std::size_t queue_capacity)
-    : logger_(logger), plugins_(plugins), shared_(std::make_unique<Shared>()) {
+UdpEmitter::UdpEmitter(Logger& logger, AdditionsSource additions, std::size_t queue_capacity)
+    : logger_(logger), additions_(std::move(additions)), shared_(std::make_unique<Shared>()) {
   shared_->capacity = queue_capacity;
   register_emitter(this);
 }
@@ -274,7 +274,14 @@ void UdpEmitter::run() noexcept {
                         now - socket.resolved_at >= kResolveInterval;
     if (wanted && (address_changed || now >= socket.next_attempt)) connect(socket, address);
 
-    auto plugins = plugins_.result();
+    std::shared_ptr<const DocumentAdditions> plugins;
+    if (additions_) {
+      try {
+        plugins = additions_();
+      } catch (...) {
+        // Nothing added to this pass's documents.
+      }
+    }
     bool first_datagram = true;
     const SizeLadder::Sink sink = [&](std::string& datagram) {
       batch.first_of_document[batch.count] = first_datagram;

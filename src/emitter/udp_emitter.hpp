@@ -27,16 +27,17 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 
-#include "emitter/daemon_address.hpp"
+#include "xray/daemon_address.hpp"
 #include "emitter/emitter.hpp"
 #include "log/logger.hpp"
-#include "recorder/plugin_state.hpp"
+#include "model/serializer.hpp"
 
 namespace xray::detail {
 
@@ -67,7 +68,11 @@ class UdpEmitter final : public Emitter {
   // How long an EAGAIN waits for the socket to become writable before the batch is counted lost.
   static constexpr std::chrono::milliseconds kWritableWait{50};
 
-  UdpEmitter(Logger& logger, const PluginState& plugins, std::size_t queue_capacity);
+  // What each segment document gets at serialization (the recorder's plugin data); called on the
+  // emitter thread before each pass, may return null.
+  using AdditionsSource = std::function<std::shared_ptr<const DocumentAdditions>()>;
+
+  UdpEmitter(Logger& logger, AdditionsSource additions, std::size_t queue_capacity);
   ~UdpEmitter() override;
 
   void submit(std::shared_ptr<Entity> root) noexcept override;
@@ -107,7 +112,7 @@ class UdpEmitter final : public Emitter {
   std::size_t handle_send_error(Socket& socket, Batch& batch, std::size_t first, int error) noexcept;
 
   Logger& logger_;
-  const PluginState& plugins_;
+  const AdditionsSource additions_;
   // Heap-allocated so a forked child can abandon the parent's (locked, waited-on) state.
   std::unique_ptr<Shared> shared_;
 

@@ -5,7 +5,9 @@
 // handed to the emitter once every entity in it has ended.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,12 +18,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "xray/entity_scope.hpp"
+#include "log/logger.hpp"
+
+#include "xray/http_request_info.hpp"
+#include "xray/sql_info.hpp"
 
 namespace xray::detail {
-
-class RecorderCore;
-struct Settings;
 
 using EntityId = std::uint64_t;  // 0 means "none"
 
@@ -115,20 +117,49 @@ struct TimeAnchor {
   std::int64_t steady_ns = 0;
 };
 
+// What a tree needs from whoever began it (the recorder); model knows it only through this
+// interface. Every tree keeps its owner alive, so a tree that completes after its Recorder is gone
+// still reaches a valid (shut down) owner, which counts what it can no longer send.
+class TreeOwner {
+ public:
+  virtual ~TreeOwner() = default;
+  // Epoch microseconds now, on the trace's time anchor.
+  virtual std::int64_t now_us(const TimeAnchor& anchor) const noexcept = 0;
+  // A complete tree, or a subtree sent ahead of its segment, for the emitter. Never blocks.
+  virtual void hand_off(std::shared_ptr<Entity> document) noexcept = 0;
+  // Subtrees handed off ahead of their segment (Stats::streamed).
+  virtual void count_streamed(std::size_t count) noexcept = 0;
+  // Runs `task` on a background thread at `when` (abandoned subsegments, in-progress copies).
+  virtual void schedule(std::chrono::steady_clock::time_point when,
+                        std::function<void()> task) noexcept = 0;
+  // For warnings about rejected recording calls.
+  virtual Logger& logger() noexcept = 0;
+};
+
+// The part of the configuration snapshot that a tree's lifecycle reads.
+struct TreeSettings {
+  bool noop_ids = true;  // unsampled entities get all-zero ids (AWS_XRAY_NOOP_ID != false)
+  bool collect_sql_queries = false;
+  std::size_t streaming_threshold = 100;
+  std::size_t streaming_threshold_bytes = 48750;
+  std::chrono::milliseconds abandoned_subsegment_timeout{60000};
+  std::chrono::milliseconds in_progress_after{0};
+};
+
 class EntityTree {
  public:
-  EntityTree(std::shared_ptr<RecorderCore> core, std::string trace_id, bool sampled,
+  EntityTree(std::shared_ptr<TreeOwner> owner, std::string trace_id, bool sampled,
              TimeAnchor anchor)
-      : core(std::move(core)), trace_id(std::move(trace_id)), sampled(sampled), anchor(anchor) {}
+      : owner(std::move(owner)), trace_id(std::move(trace_id)), sampled(sampled), anchor(anchor) {}
 
   // Immutable after construction.
-  const std::shared_ptr<RecorderCore> core;
+  const std::shared_ptr<TreeOwner> owner;  // null only in tests
   const std::string trace_id;
   const bool sampled;
   const TimeAnchor anchor;
   // Set before the tree is shared, then read-only: the configuration snapshot the trace began with
   // and the extras of the incoming trace header, propagated on outbound calls.
-  std::shared_ptr<const Settings> settings;
+  std::shared_ptr<const TreeSettings> settings;
   std::vector<std::pair<std::string, std::string>> extras;
 
   std::mutex mutex;

@@ -98,4 +98,35 @@ std::string new_trace_id(std::int64_t epoch_seconds) noexcept {
   return id;
 }
 
+void append_id(std::string& out, std::uint64_t id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char digits[16];
+  for (int i = 15; i >= 0; --i) {
+    digits[i] = kHex[id & 0xF];
+    id >>= 4;
+  }
+  out.append(digits, sizeof digits);
+}
+
+std::string format_id(std::uint64_t id) {
+  std::string out;
+  out.reserve(16);
+  append_id(out, id);
+  return out;
+}
+
+std::uint64_t parse_id(std::string_view hex) noexcept {
+  if (hex.size() != 16) return 0;
+  std::uint64_t value = 0;
+  for (char c : hex) {
+    int digit = -1;
+    if (c >= '0' && c <= '9') digit = c - '0';
+    if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+    if (digit < 0) return 0;
+    value = (value << 4) | static_cast<std::uint64_t>(digit);
+  }
+  return value;
+}
+
 }  // namespace xray::detail

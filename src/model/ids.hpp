@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace xray::detail {
 
@@ -17,6 +18,12 @@ std::uint64_t new_entity_id() noexcept;
 std::string new_trace_id(std::int64_t epoch_seconds) noexcept;
 // Fills `out` with random bytes from the per-thread buffer.
 void random_bytes(void* out, std::size_t size) noexcept;
+
+// Entity ids in text: 16 lowercase hex digits.
+std::string format_id(std::uint64_t id);
+void append_id(std::string& out, std::uint64_t id);
+// Parses 16 hex digits (either case); 0 (no id) on failure.
+std::uint64_t parse_id(std::string_view hex) noexcept;
 
 inline constexpr const char* kNoopTraceId = "1-00000000-000000000000000000000000";
 

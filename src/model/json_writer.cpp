@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 
+#include "model/ids.hpp"
 #include "model/utf8.hpp"
 
 namespace xray::detail {
@@ -41,28 +42,11 @@ void append_control(std::string& out, unsigned char c) {
   out.append(escape, sizeof escape);
 }
 
-
 template <typename T>
 void append_chars(std::string& out, T value) {
   char buffer[32];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
   out.append(buffer, result.ptr);
-}
-
-void append_hex16(std::string& out, std::uint64_t value) {
-  char digits[16];
-  for (int i = 15; i >= 0; --i) {
-    digits[i] = kHexDigits[value & 0xF];
-    value >>= 4;
-  }
-  out.append(digits, sizeof digits);
-}
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -207,7 +191,7 @@ void JsonWriter::epoch_seconds(std::int64_t epoch_us) {
 void JsonWriter::id(std::uint64_t id) {
   separator();
   out_ += '"';
-  append_hex16(out_, id);
+  append_id(out_, id);
   out_ += '"';
 }
 
@@ -219,24 +203,6 @@ void JsonWriter::json(const nlohmann::json& value) {
     return;
   }
   out_ += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-std::string format_id(std::uint64_t id) {
-  std::string out;
-  out.reserve(16);
-  append_hex16(out, id);
-  return out;
-}
-
-std::uint64_t parse_id(std::string_view hex) noexcept {
-  if (hex.size() != 16) return 0;
-  std::uint64_t value = 0;
-  for (char c : hex) {
-    const int digit = hex_value(c);
-    if (digit < 0) return 0;
-    value = (value << 4) | static_cast<std::uint64_t>(digit);
-  }
-  return value;
 }
 
 }  // namespace xray::detail

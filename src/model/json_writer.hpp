@@ -54,9 +54,4 @@ class JsonWriter {
 // Appends `value` to `out` as a JSON string body (no quotes), escaping and replacing invalid UTF-8.
 void append_escaped(std::string& out, std::string_view value);
 
-// 16 lowercase hex digits.
-std::string format_id(std::uint64_t id);
-// Parses 16 hex digits (either case); nullopt-like 0 on failure.
-std::uint64_t parse_id(std::string_view hex) noexcept;
-
 }  // namespace xray::detail

@@ -11,6 +11,13 @@
 
 namespace xray::detail {
 
+// Fields the recorder adds to every segment document at serialization: the plugins' origin and
+// their aws.* data. Published by the recorder, read by the emitter through an AdditionsSource.
+struct DocumentAdditions {
+  std::string origin;
+  nlohmann::json aws = nlohmann::json::object();
+};
+
 // What a document carries besides the entity tree. Plugin data applies to segments only.
 struct DocumentContext {
   std::string_view trace_id;

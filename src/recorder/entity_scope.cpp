@@ -13,7 +13,7 @@
 #include "model/json_writer.hpp"
 #include "model/names.hpp"
 #include "recorder/recorder_core.hpp"
-#include "recorder/trace_ops.hpp"
+#include "propagation/outbound_header.hpp"
 #include "xray/segment_scope.hpp"
 #include "xray/subsegment_scope.hpp"
 
@@ -27,8 +27,8 @@ using detail::LogKind;
 constexpr std::size_t kMaxLinkedExceptions = 10;
 
 void warn(const Entity& entity, LogKind kind, const std::string& message) noexcept {
-  if (auto* core = entity.tree->core.get()) {
-    core->logger().log_limited(kind, LogLevel::kWarn, message);
+  if (auto* owner = entity.tree->owner.get()) {
+    owner->logger().log_limited(kind, LogLevel::kWarn, message);
   }
 }
 

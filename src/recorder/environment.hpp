@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "emitter/daemon_address.hpp"
+#include "xray/daemon_address.hpp"
 #include "log/logger.hpp"
 #include "xray/config.hpp"
 

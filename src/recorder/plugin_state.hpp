@@ -17,14 +17,13 @@
 #include <nlohmann/json.hpp>
 
 #include "log/logger.hpp"
+#include "model/serializer.hpp"
 #include "xray/plugin.hpp"
 
 namespace xray::detail {
 
-struct PluginResult {
-  std::string origin;
-  nlohmann::json aws = nlohmann::json::object();
-};
+// What detection found: what every segment document gets at serialization.
+using PluginResult = DocumentAdditions;
 
 class PluginState {
  public:

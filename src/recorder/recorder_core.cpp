@@ -112,7 +112,7 @@ void send_abandoned_tree(const std::shared_ptr<EntityTree>& tree) noexcept {
   } catch (...) {
     return;
   }
-  if (tree->core) tree->core->emitter().submit(std::move(snapshot));
+  if (tree->owner) tree->owner->hand_off(std::move(snapshot));
 }
 
 // Optional long-request visibility: one in_progress copy of a segment that is still open.
@@ -128,7 +128,7 @@ void send_in_progress_segment(const std::shared_ptr<EntityTree>& tree,
   } catch (...) {
     return;
   }
-  if (tree->core) tree->core->emitter().submit(std::move(copy));
+  if (tree->owner) tree->owner->hand_off(std::move(copy));
 }
 
 std::string clean_name(std::string_view name, Logger* logger) {
@@ -148,7 +148,8 @@ std::string clean_name(std::string_view name, Logger* logger) {
 
 RecorderCore::RecorderCore()
     : plugins_(logger_), clock_(std::make_shared<RealClock>()) {
-  auto udp = std::make_unique<UdpEmitter>(logger_, plugins_, Config{}.queue_capacity);
+  auto udp = std::make_unique<UdpEmitter>(
+      logger_, [this] { return plugins_.result(); }, Config{}.queue_capacity);
   udp_emitter_ = udp.get();
   emitter_ = std::move(udp);
   applied_.sampling = true;
@@ -396,16 +397,16 @@ std::shared_ptr<Entity> RecorderCore::begin_subsegment(std::string_view name,
                                                        const std::shared_ptr<Entity>& parent) noexcept {
   try {
     const std::shared_ptr<EntityTree>& parent_tree = parent->tree;
-    const Settings& settings = *parent_tree->settings;
+    const TreeSettings& settings = *parent_tree->settings;
     bool sampled = parent_tree->sampled;
     EntityId id = sampled || !settings.noop_ids ? new_entity_id() : 0;
     if (!sampled) {
       // Carries ids and context only; never part of a document.
       return std::make_shared<Entity>(parent_tree, id, parent->id, false);
     }
-    RecorderCore* core = parent_tree->core.get();
-    std::string clean = clean_name(name, core ? &core->logger() : nullptr);
-    std::int64_t now = core ? core->now_us(parent_tree->anchor) : parent_tree->anchor.system_us;
+    TreeOwner* owner = parent_tree->owner.get();
+    std::string clean = clean_name(name, owner ? &owner->logger() : nullptr);
+    std::int64_t now = owner ? owner->now_us(parent_tree->anchor) : parent_tree->anchor.system_us;
 
     std::shared_ptr<Entity> entity;
     {
@@ -424,7 +425,7 @@ std::shared_ptr<Entity> RecorderCore::begin_subsegment(std::string_view name,
     }
     // The parent was already sent: this subsegment becomes its own tree, sent on its own as an
     // independent subsegment of the same trace.
-    auto tree = std::make_shared<EntityTree>(parent_tree->core, parent_tree->trace_id, true,
+    auto tree = std::make_shared<EntityTree>(parent_tree->owner, parent_tree->trace_id, true,
                                              parent_tree->anchor);
     tree->settings = parent_tree->settings;
     tree->extras = parent_tree->extras;
@@ -463,7 +464,7 @@ void RecorderCore::context_missing(std::string_view operation) const {
 
 void end_entity(const std::shared_ptr<Entity>& entity) noexcept {
   EntityTree& tree = *entity->tree;
-  RecorderCore* core = tree.core.get();
+  TreeOwner* owner = tree.owner.get();
   std::shared_ptr<Entity> complete;
   std::vector<std::shared_ptr<Entity>> streamed;
   {
@@ -475,7 +476,7 @@ void end_entity(const std::shared_ptr<Entity>& entity) noexcept {
       if (tree.root == entity) tree.root.reset();
       return;
     }
-    entity->end_us = core ? core->now_us(tree.anchor) : entity->start_us;
+    entity->end_us = owner ? owner->now_us(tree.anchor) : entity->start_us;
     --tree.open;
     if (tree.abandoned) {
       // The segment went out earlier: send each top-most open subtree once it has completed.
@@ -491,9 +492,9 @@ void end_entity(const std::shared_ptr<Entity>& entity) noexcept {
       tree.orphans.erase(keep, tree.orphans.end());
     } else if (tree.open == 0 && tree.root) {
       complete = std::move(tree.root);
-    } else if (entity->is_segment && core != nullptr) {
+    } else if (entity->is_segment && owner != nullptr) {
       // Ended before some of its subsegments: give them a bounded time to finish (spec §6.1).
-      core->housekeeper().schedule(
+      owner->schedule(
           Housekeeper::Clock::now() + tree.settings->abandoned_subsegment_timeout,
           [weak_tree = std::weak_ptr<EntityTree>(entity->tree)] {
             if (auto tree = weak_tree.lock()) send_abandoned_tree(tree);
@@ -510,21 +511,12 @@ void end_entity(const std::shared_ptr<Entity>& entity) noexcept {
       }
     }
   }
-  if (core == nullptr) return;
-  for (auto& subtree : streamed) core->emitter().submit(std::move(subtree));
-  core->count_streamed(streamed.size());
-  if (complete) core->emitter().submit(std::move(complete));
+  if (owner == nullptr) return;
+  for (auto& subtree : streamed) owner->hand_off(std::move(subtree));
+  owner->count_streamed(streamed.size());
+  if (complete) owner->hand_off(std::move(complete));
 }
 
-TraceHeader outbound_header(const Entity& entity) noexcept {
-  const EntityTree& tree = *entity.tree;
-  TraceHeader header;
-  header.set_root(tree.trace_id);
-  if (entity.id != 0) header.set_parent(format_id(entity.id));
-  header.set_sampled(tree.sampled ? TraceHeader::Sampled::kYes : TraceHeader::Sampled::kNo);
-  for (const auto& [key, value] : tree.extras) header.add_extra(key, value);
-  return header;
-}
 
 }  // namespace xray::detail
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "emitter/daemon_address.hpp"
+#include "xray/daemon_address.hpp"
 #include "emitter/emitter.hpp"
 #include "log/logger.hpp"
 #include "model/clock.hpp"
@@ -30,7 +30,7 @@ namespace xray::detail {
 class UdpEmitter;
 class CentralizedRuleCache;
 
-class RecorderCore : public std::enable_shared_from_this<RecorderCore> {
+class RecorderCore final : public TreeOwner, public std::enable_shared_from_this<RecorderCore> {
  public:
   RecorderCore();
   ~RecorderCore();
@@ -47,12 +47,17 @@ class RecorderCore : public std::enable_shared_from_this<RecorderCore> {
   // Applies the context-missing strategy for `operation`; throws only under kRuntimeError.
   void context_missing(std::string_view operation) const;
 
-  Logger& logger() noexcept { return logger_; }
+  Logger& logger() noexcept override { return logger_; }
   Emitter& emitter() noexcept { return *emitter_; }
   PluginState& plugins() noexcept { return plugins_; }
   Housekeeper& housekeeper() noexcept { return housekeeper_; }
   const Clock& clock() const noexcept { return *clock_; }
-  std::int64_t now_us(const TimeAnchor& anchor) const noexcept;
+  std::int64_t now_us(const TimeAnchor& anchor) const noexcept override;
+  void hand_off(std::shared_ptr<Entity> document) noexcept override { emitter_->submit(std::move(document)); }
+  void schedule(std::chrono::steady_clock::time_point when,
+                std::function<void()> task) noexcept override {
+    housekeeper_.schedule(when, std::move(task));
+  }
 
   void shutdown(std::chrono::milliseconds timeout) noexcept;
   std::chrono::milliseconds shutdown_timeout() const noexcept;
@@ -61,7 +66,9 @@ class RecorderCore : public std::enable_shared_from_this<RecorderCore> {
   void lock_for_fork() noexcept;
   void unlock_after_fork() noexcept;
 
-  void count_streamed(std::size_t n) noexcept { streamed_.fetch_add(n, std::memory_order_relaxed); }
+  void count_streamed(std::size_t n) noexcept override {
+    streamed_.fetch_add(n, std::memory_order_relaxed);
+  }
   Stats stats() const noexcept;
 
   // Tests only: replace the clock or the emitter.

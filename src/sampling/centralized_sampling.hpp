@@ -27,7 +27,7 @@
 #include <thread>
 #include <utility>
 
-#include "emitter/daemon_address.hpp"
+#include "xray/daemon_address.hpp"
 #include "log/logger.hpp"
 #include "sampling/centralized_rules.hpp"
 #include "xray/sampling.hpp"

@@ -32,7 +32,8 @@ bool load_tests_enabled() {
 // Replaces the recorder's emitter with one the test can tune; configure() then sets its address.
 detail::UdpEmitter* install_emitter(Recorder& recorder, std::size_t queue_capacity) {
   auto& core = detail::RecorderAccess::core(recorder);
-  auto emitter = std::make_unique<detail::UdpEmitter>(core.logger(), core.plugins(), queue_capacity);
+  auto emitter = std::make_unique<detail::UdpEmitter>(
+      core.logger(), [&core] { return core.plugins().result(); }, queue_capacity);
   detail::UdpEmitter* raw = emitter.get();
   core.set_emitter(std::move(emitter));
   return raw;

@@ -27,7 +27,8 @@ using namespace std::chrono_literals;
 
 detail::UdpEmitter* install_emitter(Recorder& recorder) {
   auto& core = detail::RecorderAccess::core(recorder);
-  auto emitter = std::make_unique<detail::UdpEmitter>(core.logger(), core.plugins(), 2048);
+  auto emitter = std::make_unique<detail::UdpEmitter>(
+      core.logger(), [&core] { return core.plugins().result(); }, 2048);
   detail::UdpEmitter* raw = emitter.get();
   core.set_emitter(std::move(emitter));
   return raw;
@@ -54,8 +55,7 @@ void end_segments(Recorder& recorder, int count) {
 
 TEST(UdpEmitterTest, MaxDatagramBytesAcceptsOnlyTheSpecRange) {
   detail::Logger logger;
-  detail::PluginState plugins(logger);
-  detail::UdpEmitter emitter(logger, plugins, 16);
+  detail::UdpEmitter emitter(logger, nullptr, 16);
   EXPECT_FALSE(emitter.set_max_datagram_bytes(1023));
   EXPECT_FALSE(emitter.set_max_datagram_bytes(65508));
   EXPECT_TRUE(emitter.set_max_datagram_bytes(1024));

@@ -1,3 +1,4 @@
+#include "model/ids.hpp"
 #include "model/json_writer.hpp"
 
 #include <gtest/gtest.h>

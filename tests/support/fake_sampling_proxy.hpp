@@ -19,7 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "emitter/daemon_address.hpp"
+#include "xray/daemon_address.hpp"
 #include "support/fake_http_server.hpp"
 
 namespace xray::testing {
@@ -77,7 +77,7 @@ class FakeSamplingProxy {
     }
     return out;
   }
-  detail::Endpoint endpoint() const { return {"127.0.0.1", server_.port()}; }
+  Endpoint endpoint() const { return {"127.0.0.1", server_.port()}; }
   std::uint16_t port() const noexcept { return server_.port(); }
   FakeHttpServer& server() { return server_; }
 

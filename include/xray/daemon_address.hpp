@@ -1,7 +1,9 @@
-// Internal: the daemon address (`AWS_XRAY_DAEMON_ADDRESS`, spec §1.3), parsed but not resolved.
+// xray/daemon_address.hpp: the daemon address grammar (`AWS_XRAY_DAEMON_ADDRESS`, spec §1.3),
+// parsed but not resolved. The recorder's configuration, the sampling poller, the emitter and tools
+// such as the local daemon stand-in all read addresses with this parser.
 //
 //   std::string error;
-//   auto address = xray::detail::parse_daemon_address("tcp:127.0.0.1:2000 udp:[::1]:2000", &error);
+//   auto address = xray::parse_daemon_address("tcp:127.0.0.1:2000 udp:[::1]:2000", &error);
 //   if (!address) log_warning(error);  // the caller falls back to the programmatic value/default
 //
 // Parsing is purely syntactic: a well-formed host name that does not resolve (`XYZ:2000`) is valid
@@ -17,7 +19,9 @@
 #include <string>
 #include <string_view>
 
-namespace xray::detail {
+#include "xray/export.hpp"
+
+namespace xray {
 
 // One host and port. An IPv6 literal is stored without its brackets (`::1`).
 struct Endpoint {
@@ -45,13 +49,13 @@ inline constexpr std::string_view kDefaultDaemonAddress = "127.0.0.1:2000";
 
 // Parses `host:port` (both UDP and TCP) or `udp:host:port tcp:host:port` in either order.
 // On failure returns std::nullopt and, if `error` is not null, stores a one-line reason in it.
-std::optional<DaemonAddress> parse_daemon_address(std::string_view text,
-                                                  std::string* error) noexcept;
+XRAY_EXPORT std::optional<DaemonAddress> parse_daemon_address(std::string_view text,
+                                                              std::string* error) noexcept;
 
 // 127.0.0.1:2000 for both UDP and TCP.
-DaemonAddress default_daemon_address();
+XRAY_EXPORT DaemonAddress default_daemon_address();
 
 // `host:port`, or `[host]:port` for an IPv6 literal.
-std::string to_string(const Endpoint& endpoint);
+XRAY_EXPORT std::string to_string(const Endpoint& endpoint);
 
-}  // namespace xray::detail
+}  // namespace xray

@@ -1,4 +1,4 @@
-#include "emitter/daemon_address.hpp"
+#include "xray/daemon_address.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <vector>
 
-namespace xray::detail {
+namespace xray {
 namespace {
 
 constexpr std::string_view kUdpPrefix = "udp:";
@@ -224,4 +224,4 @@ std::string to_string(const Endpoint& endpoint) {
   return out;
 }
 
-}  // namespace xray::detail
+}  // namespace xray

@@ -1,4 +1,4 @@
-#include "emitter/daemon_address.hpp"
+#include "xray/daemon_address.hpp"
 
 #include <gtest/gtest.h>
 

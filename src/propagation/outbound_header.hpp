@@ -1,4 +1,5 @@
-// Internal: trace-level operations on entities shared by the scopes and contexts.
+// Internal: the X-Amzn-Trace-Id a downstream call made under an entity carries (spec §4.4).
+// Thread safety: reads only the entity's immutable fields and its tree's.
 #pragma once
 
 #include "model/entity.hpp"
