@@ -17,3 +17,4 @@
 #include "xray/subsegment_scope.hpp"
 #include "xray/trace_header.hpp"
 #include "xray/version.hpp"
+#include "xray/wildcard.hpp"

@@ -1,12 +1,11 @@
 // Incoming-request tracing for Boost.Beast servers (spec §9.1, §4.3, §4.4).
-#include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "common/http_util.hpp"
 #include "xray/beast.hpp"
+#include "xray/wildcard.hpp"
 
 namespace xray::beast {
 namespace {
@@ -21,34 +20,10 @@ std::string_view field(const http::request_header<>& request, std::string_view n
   return found == request.end() ? std::string_view() : view(found->value());
 }
 
-// A context that is only ever pushed and popped, never recorded into.
-//
-// Why: begin_segment makes the segment current on the calling thread, but a tracer may end on
-// another thread (async sessions), which would leave the ended segment on this thread's stack for
-// good. Beginning it inside a ContextScope removes it again: ending that scope truncates the stack
-// back to its depth before the segment was pushed. A ContextScope needs a non-empty context, so we
-// keep one unsampled, ended segment for that purpose.
-Context stack_marker(Recorder& recorder) noexcept {
-  static std::mutex mutex;
-  static Context marker;
-  static std::atomic<bool> ready{false};
-  if (ready.load(std::memory_order_acquire)) return marker;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (!ready.load(std::memory_order_relaxed)) {
-    TraceHeader unsampled;
-    unsampled.set_sampled(TraceHeader::Sampled::kNo);
-    SegmentScope segment = recorder.begin_segment("xray-beast-marker", unsampled);
-    marker = segment.context();
-    // Ready only once we have one: a disabled recorder returns none, and may be enabled later.
-    if (!marker.empty()) ready.store(true, std::memory_order_release);
-  }
-  return marker;
-}
-
 std::string segment_name(const ServerOptions& options, std::string_view host) {
   if (!options.name.empty()) return options.name;
   if (!options.host_pattern.empty() && !host.empty() &&
-      integrations::wildcard_match(options.host_pattern, host)) {
+      wildcard_match(options.host_pattern, host)) {
     return std::string(host);
   }
   return options.fallback_name;  // empty: the recorder uses its service name
@@ -93,10 +68,8 @@ RequestTracer::RequestTracer(const http::request_header<>& request, std::string_
     sampling.host = host;
     sampling.method = method;
     sampling.url_path = target_parts.path;
-    {
-      ContextScope marker(stack_marker(recorder));
-      segment_ = recorder.begin_segment(segment_name(options, host), upstream, sampling);
-    }  // the marker's end takes the segment off this thread's stack again
+    // Not current on this thread: an asynchronous session may end the request on another one.
+    segment_ = recorder.start_segment(segment_name(options, host), upstream, sampling);
     if (!segment_.sampled()) return;  // nothing would be recorded: skip building the strings
 
     HttpRequestInfo info;

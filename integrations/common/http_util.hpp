@@ -29,32 +29,6 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-// `*` matches any run, `?` one character, ASCII case-insensitive; an empty pattern matches only
-// an empty text. Greedy two pointers with backtracking to the last `*` (spec §7.3): linear in
-// practice, no allocation.
-inline bool wildcard_match(std::string_view pattern, std::string_view text) noexcept {
-  auto same = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-  };
-  std::size_t p = 0, t = 0, star = std::string_view::npos, resume = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      resume = t;
-    } else if (p < pattern.size() && (pattern[p] == '?' || same(pattern[p], text[t]))) {
-      ++p;
-      ++t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++resume;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 // "host", "host:port", "[v6]:port" or "[v6]" → the host without port or brackets.
 inline std::string_view host_without_port(std::string_view authority) noexcept {
   authority = trim(authority);

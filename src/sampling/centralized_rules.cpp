@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "sampling/wildcard.hpp"
+#include "xray/wildcard.hpp"
 
 namespace xray::detail {
 namespace {

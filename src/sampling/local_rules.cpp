@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "sampling/default_sampling.hpp"
-#include "sampling/wildcard.hpp"
+#include "xray/wildcard.hpp"
 
 namespace xray {
 namespace detail {

@@ -1,17 +1,17 @@
-#include "sampling/wildcard.hpp"
+#include "xray/wildcard.hpp"
 
 #include <cstddef>
 
 #include "model/utf8.hpp"
 
-namespace xray::detail {
+namespace xray {
 namespace {
 
 // Bytes of the character at text[i] (spec §7.3: a character is a code point of the UTF-8 text;
 // an invalid byte counts as one character).
 std::size_t character_length(std::string_view text, std::size_t i) noexcept {
   if (static_cast<unsigned char>(text[i]) < 0x80) return 1;
-  const int length = utf8_sequence(text.substr(i));
+  const int length = detail::utf8_sequence(text.substr(i));
   return length > 0 ? static_cast<std::size_t>(length) : 1;
 }
 
@@ -76,4 +76,4 @@ bool wildcard_match(std::string_view pattern, std::string_view text,
   return p == pattern.size();
 }
 
-}  // namespace xray::detail
+}  // namespace xray

@@ -1,4 +1,4 @@
-#include "sampling/wildcard.hpp"
+#include "xray/wildcard.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,5 @@
-// Internal: the wildcard matcher of sampling rules (spec §7.3).
+// xray/wildcard.hpp: the wildcard matcher of sampling rules (spec §7.3), also used by the HTTP
+// integrations for host patterns.
 //
 // `*` matches zero or more characters, `?` exactly one; a character is one code point of the
 // UTF-8 text (`?` matches `é`), an invalid byte counting as one. Everything else matches itself,
@@ -18,9 +19,11 @@
 
 #include <string_view>
 
-namespace xray::detail {
+#include "xray/export.hpp"
 
-bool wildcard_match(std::string_view pattern, std::string_view text,
+namespace xray {
+
+XRAY_EXPORT bool wildcard_match(std::string_view pattern, std::string_view text,
                     bool case_insensitive = true) noexcept;
 
-}  // namespace xray::detail
+}  // namespace xray
