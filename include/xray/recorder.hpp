@@ -63,6 +63,13 @@ class XRAY_EXPORT Recorder {
                                            const TraceHeader& upstream = {},
                                            const SamplingRequest& request = {}) noexcept;
 
+  // As begin_segment, without making the segment current on any thread: for asynchronous servers,
+  // gRPC callbacks and Lambda invocations, where the request is handled on other threads (or
+  // across handlers) than the one that began it. Record through the scope, or attach it where work
+  // happens: `xray::ContextScope attach(segment.context());`.
+  [[nodiscard]] SegmentScope start_segment(std::string_view name, const TraceHeader& upstream = {},
+                                           const SamplingRequest& request = {}) noexcept;
+
   // Begins a subsegment under this thread's current entity and makes it current. With no current
   // entity, applies the context-missing strategy: throws ContextMissingError under kRuntimeError,
   // otherwise returns an inert scope.

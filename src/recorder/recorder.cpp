@@ -39,6 +39,13 @@ SegmentScope Recorder::begin_segment(std::string_view name, const TraceHeader& u
   return SegmentScope(std::move(segment));
 }
 
+SegmentScope Recorder::start_segment(std::string_view name, const TraceHeader& upstream,
+                                     const SamplingRequest& request) noexcept {
+  auto segment = core_->begin_segment(name, upstream, request);
+  if (!segment) return SegmentScope();
+  return SegmentScope(std::move(segment));  // not pushed on this thread's context stack
+}
+
 SubsegmentScope Recorder::begin_subsegment(std::string_view name) {
   const auto* current = detail::current_entity();
   if (current == nullptr) {

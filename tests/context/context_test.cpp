@@ -49,6 +49,30 @@ TEST_F(ContextTest, BeginPushesAndEndPops) {
   EXPECT_TRUE(current_context().empty());
 }
 
+TEST_F(ContextTest, StartSegmentLeavesTheCallingThreadUntouched) {
+  auto outer = recorder_.begin_segment("outer");
+  auto started = recorder_.start_segment("started", TraceHeader::parse("Sampled=1"));
+  ASSERT_TRUE(started.sampled());
+  EXPECT_EQ(current_context().entity_id(), outer.id());  // still the caller's own segment
+  std::thread handler([&] {
+    EXPECT_TRUE(current_context().empty());
+    ContextScope attach(started.context());
+    auto call = recorder_.begin_subsegment("call");
+    EXPECT_EQ(call.outbound_header().root(), started.trace_id());
+  });
+  handler.join();
+  started.end();
+  EXPECT_EQ(current_context().entity_id(), outer.id());
+  outer.end();
+  EXPECT_TRUE(current_context().empty());
+  ASSERT_TRUE(recorder_.flush(std::chrono::seconds(5)));
+  ASSERT_TRUE(daemon_.wait_for_documents(2, std::chrono::seconds(5)));
+  const auto entities = testing::flatten(daemon_.documents());
+  const auto* call = testing::find_by_name(entities, "call");
+  ASSERT_NE(call, nullptr);
+  EXPECT_NE(testing::find_by_name(entities, "started"), nullptr);
+}
+
 TEST_F(ContextTest, EndingOutOfOrderRemovesOnlyThatEntity) {
   auto segment = recorder_.begin_segment("segment");
   auto a = recorder_.begin_subsegment("a");
