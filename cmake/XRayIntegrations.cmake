@@ -50,8 +50,10 @@ function(xray_add_integration name)
     SOVERSION ${PROJECT_VERSION_MAJOR}
     POSITION_INDEPENDENT_CODE ON)
   xray_set_visibility(${target})
-  # integrations/common/ holds helpers the integrations share (not installed).
-  target_include_directories(${target} PRIVATE "${PROJECT_SOURCE_DIR}/integrations")
+  # integrations/common/ holds helpers the integrations share (not installed); they build on the
+  # core's header-only base helpers (src/base/).
+  target_include_directories(${target} PRIVATE "${PROJECT_SOURCE_DIR}/integrations"
+                                                "${PROJECT_SOURCE_DIR}/src")
   target_link_libraries(${target} PUBLIC AWSXRay::xray ${arg_LINK})
   if(arg_DEFINITIONS)
     target_compile_definitions(${target} PRIVATE ${arg_DEFINITIONS})

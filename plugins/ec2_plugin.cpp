@@ -1,5 +1,7 @@
 // EC2: the instance identity document through IMDSv2 (token first), falling back to IMDSv1.
 #include "plugins/plugin_parsers.hpp"
+
+#include "base/ascii.hpp"
 #include "plugins/plugin_support.hpp"
 #include "xray/plugins.hpp"
 
@@ -17,7 +19,7 @@ class Ec2Plugin final : public Plugin {
 
   std::optional<PluginMetadata> detect(std::chrono::steady_clock::time_point deadline) const override {
     auto disabled = detail::environment("AWS_EC2_METADATA_DISABLED");
-    if (disabled && (*disabled == "true" || *disabled == "TRUE" || *disabled == "True")) {
+    if (disabled && xray::detail::iequals(*disabled, "true")) {
       return std::nullopt;
     }
     std::string base = "http://" + endpoint();

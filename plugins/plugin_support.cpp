@@ -122,9 +122,4 @@ nlohmann::json get_json(const std::string& url,
   return std::move(*body);
 }
 
-std::string string_field(const nlohmann::json& object, const char* key) {
-  auto found = object.find(key);
-  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
-}
-
 }  // namespace xray::plugins::detail

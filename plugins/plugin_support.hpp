@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_fields.hpp"
 #include "http/http_client.hpp"
 
 namespace xray::plugins::detail {
@@ -43,7 +44,7 @@ nlohmann::json get_json(const std::string& url, const std::vector<std::pair<std:
                         std::chrono::steady_clock::time_point deadline,
                         const std::string& ca_file = "");
 
-// A string field of `object`, or "" when absent or not a string.
-std::string string_field(const nlohmann::json& object, const char* key);
+// A string field of `object`, or "" when absent or not a string (one definition for the SDK).
+using xray::detail::string_field;
 
 }  // namespace xray::plugins::detail

@@ -10,24 +10,12 @@
 #include <string>
 #include <string_view>
 
+#include "base/ascii.hpp"
+
 namespace xray::integrations {
 
-inline std::string_view trim(std::string_view text) noexcept {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
+using detail::iequals;
+using detail::trim;
 
 // "host", "host:port", "[v6]:port" or "[v6]" → the host without port or brackets.
 inline std::string_view host_without_port(std::string_view authority) noexcept {

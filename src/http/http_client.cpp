@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "base/ascii.hpp"
 #include "net/resolver.hpp"
 
 namespace xray::detail {
@@ -23,13 +24,6 @@ using tcp = asio::ip::tcp;
 namespace {
 
 thread_local const std::atomic<bool>* t_thread_cancel = nullptr;
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // One exchange on its own io_context. Every step is asynchronous so that one run_until(deadline)
 // bounds the whole call; what has not finished by then is cancelled.

@@ -1,6 +1,7 @@
 #include "model/ids.hpp"
 
-#include <pthread.h>
+#include "base/fork.hpp"
+
 #include <sys/random.h>
 
 #include <atomic>
@@ -11,16 +12,6 @@
 
 namespace xray::detail {
 namespace {
-
-// Incremented in every child after fork(); a thread's buffer from another generation is stale.
-std::atomic<unsigned> g_fork_generation{0};
-
-void on_fork_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
-
-struct ForkHandlerRegistration {
-  ForkHandlerRegistration() { pthread_atfork(nullptr, nullptr, &on_fork_child); }
-};
-const ForkHandlerRegistration g_registration;
 
 struct RandomBuffer {
   static constexpr std::size_t kSize = 512;
@@ -58,7 +49,8 @@ thread_local RandomBuffer t_buffer;
 void random_bytes(void* out, std::size_t size) noexcept {
   auto* dest = static_cast<unsigned char*>(out);
   RandomBuffer& buffer = t_buffer;
-  unsigned generation = g_fork_generation.load(std::memory_order_relaxed);
+  // A thread's buffer from another fork generation is stale: a child never repeats its parent's ids.
+  unsigned generation = fork_generation();
   if (buffer.generation != generation) {
     buffer.generation = generation;
     buffer.used = RandomBuffer::kSize;

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "base/ascii.hpp"
 #include "model/utf8.hpp"
 
 namespace xray::detail {
@@ -30,16 +31,6 @@ constexpr bool is_name_ascii(unsigned char c) noexcept {
     default:
       return false;
   }
-}
-
-char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 bool is_password_key(std::string_view key) noexcept {

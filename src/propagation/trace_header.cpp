@@ -2,6 +2,8 @@
 
 #include <cstddef>
 
+#include "base/ascii.hpp"
+
 namespace xray {
 namespace {
 
@@ -13,27 +15,8 @@ constexpr std::string_view kLineageKey = "Lineage";
 
 // Only spaces and tabs are trimmed (spec §4.2): other bytes are part of the value and are kept
 // verbatim, so what arrives is what is propagated.
-bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// ASCII-only on purpose: std::tolower depends on the locale and is undefined for negative chars,
-// and header keys are ASCII tokens.
-char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
+using detail::iequals;
+using detail::trim;
 
 bool is_lower_hex(char c) noexcept { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 

@@ -1,5 +1,7 @@
 #include "recorder/environment.hpp"
 
+#include "base/ascii.hpp"
+
 #include <mutex>
 #include <set>
 
@@ -8,27 +10,8 @@
 #include <cstdlib>
 
 namespace xray::detail {
-namespace {
-
-std::string_view trim(std::string_view text) {
-  auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  return text;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-}  // namespace
-
 std::optional<ContextMissing> parse_context_missing(std::string_view text) noexcept {
-  text = trim(text);
+  text = trim_space(text);
   if (iequals(text, "LOG_ERROR")) return ContextMissing::kLogError;
   if (iequals(text, "IGNORE_ERROR")) return ContextMissing::kIgnoreError;
   if (iequals(text, "RUNTIME_ERROR")) return ContextMissing::kRuntimeError;
@@ -36,7 +19,7 @@ std::optional<ContextMissing> parse_context_missing(std::string_view text) noexc
 }
 
 std::optional<LogLevel> parse_log_level(std::string_view text) noexcept {
-  text = trim(text);
+  text = trim_space(text);
   for (LogLevel level : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError,
                          LogLevel::kSilent}) {
     if (iequals(text, to_string(level))) return level;
@@ -45,7 +28,7 @@ std::optional<LogLevel> parse_log_level(std::string_view text) noexcept {
 }
 
 std::optional<bool> parse_bool(std::string_view text) noexcept {
-  text = trim(text);
+  text = trim_space(text);
   for (std::string_view yes : {"y", "yes", "t", "true", "on", "1"}) {
     if (iequals(text, yes)) return true;
   }
@@ -70,8 +53,8 @@ Environment read_environment(const std::function<void(const std::string&)>& warn
                              const GetEnv& getenv) {
   auto read = [&](const char* name) -> std::optional<std::string_view> {
     const char* value = getenv ? getenv(name) : std::getenv(name);
-    if (value == nullptr || trim(value).empty()) return std::nullopt;
-    return trim(value);
+    if (value == nullptr || trim_space(value).empty()) return std::nullopt;
+    return trim_space(value);
   };
   auto invalid = [&](const char* name, std::string_view value, std::string_view why) {
     std::string line =

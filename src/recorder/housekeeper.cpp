@@ -1,17 +1,11 @@
 #include "recorder/housekeeper.hpp"
 
-#include <pthread.h>
-
 #include <atomic>
 #include <vector>
 
+#include "base/fork.hpp"
+
 namespace xray::detail {
-namespace {
-
-std::atomic<unsigned> g_fork_generation{0};
-void on_fork_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
-
-}  // namespace
 
 struct Housekeeper::State {
   std::mutex mutex;
@@ -19,18 +13,16 @@ struct Housekeeper::State {
   std::multimap<Clock::time_point, Task> tasks;  // guarded
   std::unique_ptr<std::thread> thread;             // guarded
   bool stopping = false;                           // guarded
-  unsigned generation = g_fork_generation.load(std::memory_order_relaxed);
+  unsigned generation = fork_generation();
 };
 
 Housekeeper::Housekeeper() : state_(std::make_unique<State>()) {
-  static const int registered = pthread_atfork(nullptr, nullptr, &on_fork_child);
-  (void)registered;
 }
 
 Housekeeper::~Housekeeper() { shutdown(); }
 
 void Housekeeper::schedule(Clock::time_point when, Task task) noexcept {
-  if (state_->generation != g_fork_generation.load(std::memory_order_relaxed)) {
+  if (state_->generation != fork_generation()) {
     // Forked: the parent's thread does not exist here and its mutex may be held forever. Abandon
     // that state (a one-time leak) and start clean.
     (void)state_->thread.release();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/ascii.hpp"
 #include "emitter/udp_emitter.hpp"
 #include "recorder/fork_safety.hpp"
 #include "model/ids.hpp"
@@ -14,12 +15,6 @@
 
 namespace xray::detail {
 namespace {
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Whether `entity` and everything under it has ended; counts the subsegments of the subtree.
 bool complete_subtree(const Entity& entity, std::size_t& count) {

@@ -1,5 +1,7 @@
 #include "sampling/centralized_rules.hpp"
 
+#include "base/json_fields.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -47,12 +49,6 @@ std::int64_t saturating_int64(const nlohmann::json& value) {
   if (value.is_number_integer()) return value.get<std::int64_t>();
   const double number = value.get<double>();
   return number >= 9.2e18 ? kMax : static_cast<std::int64_t>(number);
-}
-
-// nlohmann's value() throws on a type mismatch; answers from the network must not.
-std::string string_field(const nlohmann::json& object, const char* key, const char* fallback) {
-  auto found = object.find(key);
-  return found != object.end() && found->is_string() ? found->get<std::string>() : fallback;
 }
 
 std::optional<double> number_field(const nlohmann::json& object, const char* key) {

@@ -1,19 +1,16 @@
 #include "sampling/centralized_sampling.hpp"
 
-#include <pthread.h>
 
 #include <chrono>
 #include <random>
 
+#include "base/fork.hpp"
 #include "http/http_client.hpp"
 #include "model/ids.hpp"
 #include "sampling/default_sampling.hpp"
 
 namespace xray::detail {
 namespace {
-
-std::atomic<unsigned> g_fork_generation{0};
-void on_fork_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
 
 constexpr double kRetiredGraceSeconds = 60;
 constexpr auto kHttpTimeout = std::chrono::seconds(2);
@@ -39,7 +36,7 @@ std::string process_client_id() {
   static std::string id;
   static unsigned generation = 0;
   std::lock_guard<std::mutex> lock(client_id_mutex());
-  unsigned now = g_fork_generation.load(std::memory_order_relaxed);
+  unsigned now = fork_generation();
   if (id.empty() || generation != now) {
     id = new_client_id();
     generation = now;
@@ -62,11 +59,9 @@ std::string new_client_id() {
 CentralizedRuleCache::CentralizedRuleCache(Logger& logger, CentralizedOptions options)
     : logger_(logger),
       options_(std::move(options)),
-      generation_(g_fork_generation.load(std::memory_order_relaxed)),
+      generation_(fork_generation()),
       endpoint_(default_daemon_address().tcp),
       client_id_(process_client_id()) {
-  static const int registered = pthread_atfork(nullptr, nullptr, &on_fork_child);
-  (void)registered;
 }
 
 CentralizedRuleCache::~CentralizedRuleCache() {
@@ -100,7 +95,7 @@ bool CentralizedRuleCache::fresh(double now) const noexcept {
 const CentralizedRule* CentralizedRuleCache::match(const SamplingRequest& request,
                                                    double now) noexcept {
   if (!activated_.load(std::memory_order_relaxed) ||
-      generation_.load(std::memory_order_relaxed) != g_fork_generation.load(std::memory_order_relaxed)) {
+      generation_.load(std::memory_order_relaxed) != fork_generation()) {
     activate();
   }
   if (!fresh(now)) return nullptr;
@@ -111,7 +106,7 @@ const CentralizedRule* CentralizedRuleCache::match(const SamplingRequest& reques
 void CentralizedRuleCache::activate() noexcept {
   try {
     std::lock_guard<std::mutex> lock(mutex_);
-    unsigned generation = g_fork_generation.load(std::memory_order_relaxed);
+    unsigned generation = fork_generation();
     if (generation_.load(std::memory_order_relaxed) != generation) {
       // Forked: the parent's poller does not exist here, and it may have held the poll mutex. A
       // new client, a poll mutex and a poller of our own (the old ones are leaked, once).
