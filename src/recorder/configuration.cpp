@@ -1,0 +1,115 @@
+// RecorderCore::configure: validation of a Config, the environment's overrides, and the new
+// settings snapshot applied to the emitter, the sampler and plugin detection.
+#include "recorder/recorder_core.hpp"
+
+#include "emitter/udp_emitter.hpp"
+#include "sampling/centralized_sampling.hpp"
+#include "sampling/local_rules.hpp"
+
+namespace xray::detail {
+
+ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv) noexcept {
+  ConfigResult result;
+  try {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto warn = [this](const std::string& line) { logger_.log(LogLevel::kWarn, line); };
+    // Log sink and level first, so that what follows is reported where the user wants it.
+    logger_.set_sink(config.log_sink);
+
+    Environment env = read_environment(warn, getenv);
+    logger_.set_level(env.log_level.value_or(config.log_level));
+
+    Config next = config;
+    if (settings_ != nullptr && config.service_name.empty()) {
+      result.errors.push_back("service_name: must not be empty; keeping \"" +
+                              applied_.service_name + "\"");
+      next.service_name = applied_.service_name;
+    }
+    if (config.daemon_address.empty()) {
+      code_address_ = default_daemon_address();
+    } else {
+      std::string error;
+      if (auto parsed = parse_daemon_address(config.daemon_address, &error)) {
+        code_address_ = *parsed;
+      } else {
+        result.errors.push_back("daemon_address \"" + config.daemon_address + "\": " + error);
+        next.daemon_address = applied_.daemon_address;
+      }
+    }
+    if (config.max_datagram_bytes < 1024 || config.max_datagram_bytes > 65507) {
+      result.errors.push_back("max_datagram_bytes: must be 1024 to 65507; keeping " +
+                              std::to_string(applied_.max_datagram_bytes));
+      next.max_datagram_bytes = applied_.max_datagram_bytes;
+    }
+    if (!(config.emit_rate >= 0) || config.emit_burst == 0) {
+      result.errors.push_back("emit_rate must be >= 0 and emit_burst >= 1; keeping the previous pace");
+      next.emit_rate = applied_.emit_rate;
+      next.emit_burst = applied_.emit_burst;
+    }
+    if (config.queue_capacity == 0) {
+      result.errors.push_back("queue_capacity: must be at least 1; keeping " +
+                              std::to_string(applied_.queue_capacity));
+      next.queue_capacity = applied_.queue_capacity;
+    }
+
+    auto settings = std::make_shared<Settings>();
+    settings->enabled = next.enabled && env.sdk_enabled.value_or(true);
+    settings->service_name = next.service_name;
+    settings->tracing_name = env.tracing_name.value_or("");
+    settings->service_version = next.service_version;
+    settings->context_missing = env.context_missing.value_or(next.context_missing);
+    settings->context_missing_callback = next.context_missing_callback;
+    if (next.sampling.enabled()) {
+      if (next.sampling.strategy()) {
+        settings->sampler = next.sampling.strategy();
+      } else {
+        if (next.sampling.rules_source() != Sampling::RulesSource::kNone) {
+          // A rejected manifest falls back to the built-in default (spec §7.2).
+          std::string error;
+          settings->sampler = make_sampling_from_rules(next.sampling, &error);
+          if (!settings->sampler) {
+            result.errors.push_back(error + "; using the default sampling rule");
+          }
+        }
+        // One default strategy per recorder, so its reservoir survives reconfiguration.
+        if (!settings->sampler) {
+          if (!default_sampler_) default_sampler_ = make_default_sampling();
+          settings->sampler = default_sampler_;
+        }
+      }
+    }
+    const DaemonAddress daemon = env.daemon_address.value_or(code_address_);
+    if (settings->sampler && next.sampling.centralized() && settings->enabled && !env.in_lambda) {
+      // Centralized rules with the local strategy as fallback; one rule cache (and poller) per
+      // recorder, so rules and reservoirs survive reconfiguration.
+      if (!rule_cache_) rule_cache_ = std::make_shared<CentralizedRuleCache>(logger_);
+      rule_cache_->set_endpoint(daemon.tcp);
+      settings->sampler = std::make_shared<CentralizedSampling>(rule_cache_, settings->sampler);
+    }
+    settings->noop_ids = env.noop_ids.value_or(true);
+    settings->collect_sql_queries = next.collect_sql_queries || env.collect_sql_queries.value_or(false);
+    settings->streaming_threshold = next.streaming_threshold;
+    settings->streaming_threshold_bytes = next.streaming_threshold_bytes != 0
+                                              ? next.streaming_threshold_bytes
+                                              : next.max_datagram_bytes / 4 * 3;
+    settings->abandoned_subsegment_timeout = next.abandoned_subsegment_timeout;
+    settings->in_progress_after = next.in_progress_after;
+
+    if (udp_emitter_ != nullptr) {
+      udp_emitter_->set_address(daemon);
+      udp_emitter_->set_queue_capacity(next.queue_capacity);
+      udp_emitter_->set_max_datagram_bytes(next.max_datagram_bytes);
+      udp_emitter_->set_pacing(next.emit_rate, next.emit_burst);
+    }
+    shutdown_timeout_ = next.shutdown_timeout;
+    applied_ = std::move(next);
+    settings_ = std::move(settings);
+    if (settings_->enabled) plugins_.start(applied_.plugins, applied_.plugin_budget);
+  } catch (const std::exception& e) {
+    result.errors.push_back(std::string("configure failed: ") + e.what());
+  }
+  for (const auto& error : result.errors) logger_.log(LogLevel::kError, "configure: " + error);
+  return result;
+}
+
+}  // namespace xray::detail

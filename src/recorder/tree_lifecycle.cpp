@@ -1,0 +1,324 @@
+// The entity-tree lifecycle: beginning segments (sampling, ids, the tree) and subsegments,
+// ending entities, streaming completed subtrees of large segments, abandoned subsegments and
+// in-progress copies (spec §6.1), and the hand-off of complete trees to the emitter.
+#include "recorder/recorder_core.hpp"  // declares begin_segment, begin_subsegment, end_entity
+
+#include <algorithm>
+
+#include "base/ascii.hpp"
+#include "model/ids.hpp"
+#include "model/names.hpp"
+
+namespace xray::detail {
+namespace {
+
+// Whether `entity` and everything under it has ended; counts the subsegments of the subtree.
+bool complete_subtree(const Entity& entity, std::size_t& count) {
+  bool complete = entity.ended;
+  for (const auto& child : entity.children) {
+    ++count;
+    complete = complete_subtree(*child, count) && complete;
+  }
+  return complete;
+}
+
+// Marks a subtree as handed to the emitter; returns its estimated size.
+std::size_t mark_handed_off(Entity& entity) {
+  entity.handed_off = true;
+  std::size_t bytes = entity.approximate_bytes;
+  for (auto& child : entity.children) bytes += mark_handed_off(*child);
+  return bytes;
+}
+
+struct Removed {
+  std::size_t subsegments = 0;
+  std::size_t bytes = 0;
+};
+
+// Detaches every complete child subtree under `node` (spec §6.1); says how much left the tree.
+Removed stream_complete_children(Entity& node, std::vector<std::shared_ptr<Entity>>& out) {
+  Removed removed;
+  auto keep = node.children.begin();
+  for (auto& child : node.children) {
+    std::size_t count = 1;
+    if (complete_subtree(*child, count)) {
+      removed.bytes += mark_handed_off(*child);
+      removed.subsegments += count;
+      out.push_back(std::move(child));
+    } else {
+      Removed below = stream_complete_children(*child, out);
+      removed.subsegments += below.subsegments;
+      removed.bytes += below.bytes;
+      *keep++ = std::move(child);
+    }
+  }
+  node.children.erase(keep, node.children.end());
+  return removed;
+}
+
+// A copy of `node` for a document sent while parts of the tree are still open: complete child
+// subtrees move into the copy (they are sent now, exactly once); incomplete children are copied,
+// open ones marked in_progress, and stay in `node` to be sent when they complete.
+std::shared_ptr<Entity> snapshot_open_tree(Entity& node) {
+  auto copy = std::make_shared<Entity>(node);
+  copy->children.clear();
+  copy->in_progress = !node.ended;
+  auto keep = node.children.begin();
+  for (auto& child : node.children) {
+    std::size_t count = 0;
+    if (complete_subtree(*child, count)) {
+      mark_handed_off(*child);
+      copy->children.push_back(std::move(child));
+    } else {
+      copy->children.push_back(snapshot_open_tree(*child));
+      *keep++ = std::move(child);
+    }
+  }
+  node.children.erase(keep, node.children.end());
+  return copy;
+}
+
+// The top-most open entities under `node` (whose own ancestors have all ended).
+void collect_orphans(Entity& node, std::vector<std::shared_ptr<Entity>>& orphans) {
+  for (auto& child : node.children) {
+    if (child->ended) {
+      collect_orphans(*child, orphans);
+    } else {
+      orphans.push_back(child);
+    }
+  }
+}
+
+// Spec §6.1: the segment ended long ago but subsegments are still open. Send the segment now with
+// the open ones as in_progress; each open subsegment is sent on its own when it completes.
+void send_abandoned_tree(const std::shared_ptr<EntityTree>& tree) noexcept {
+  std::shared_ptr<Entity> snapshot;
+  try {
+    std::lock_guard<std::mutex> lock(tree->mutex);
+    if (!tree->root || tree->open == 0) return;  // completed in the meantime
+    snapshot = snapshot_open_tree(*tree->root);
+    collect_orphans(*tree->root, tree->orphans);
+    tree->root.reset();
+    tree->abandoned = true;
+  } catch (...) {
+    return;
+  }
+  if (tree->owner) tree->owner->hand_off(std::move(snapshot));
+}
+
+// Optional long-request visibility: one in_progress copy of a segment that is still open.
+void send_in_progress_segment(const std::shared_ptr<EntityTree>& tree,
+                              const std::shared_ptr<Entity>& segment) noexcept {
+  std::shared_ptr<Entity> copy;
+  try {
+    std::lock_guard<std::mutex> lock(tree->mutex);
+    if (segment->ended || tree->root != segment) return;
+    copy = std::make_shared<Entity>(*segment);
+    copy->children.clear();  // subsegments go out with the complete document
+    copy->in_progress = true;
+  } catch (...) {
+    return;
+  }
+  if (tree->owner) tree->owner->hand_off(std::move(copy));
+}
+
+std::string clean_name(std::string_view name, Logger* logger) {
+  std::string clean = sanitize_name(name);
+  if (clean.empty()) {
+    if (logger) {
+      logger->log_limited(LogKind::kRejectedCall, LogLevel::kWarn,
+                          "entity name \"" + std::string(name) +
+                              "\" is empty after removing invalid characters; using \"unnamed\"");
+    }
+    clean = "unnamed";
+  }
+  return clean;
+}
+
+}  // namespace
+
+std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
+                                                    const TraceHeader& upstream,
+                                                    const SamplingRequest& request) noexcept {
+  try {
+    std::shared_ptr<const Settings> settings = this->settings();
+    if (!settings->enabled) return nullptr;
+
+    std::string_view chosen = !settings->tracing_name.empty() ? settings->tracing_name
+                              : !name.empty()                 ? name
+                                                              : settings->service_name;
+    // Cleaned only when needed: by the sampler, or for a sampled segment's document.
+    std::string final_name;
+
+    bool adopted = TraceHeader::is_valid_root(upstream.root());
+    EntityId parent_id = 0;
+    if (adopted && TraceHeader::is_valid_parent(upstream.parent())) {
+      parent_id = parse_id(lowercase(upstream.parent()));
+    }
+
+    bool sampled = true;
+    std::string rule_name;
+    switch (upstream.sampled()) {
+      case TraceHeader::Sampled::kYes:
+        break;
+      case TraceHeader::Sampled::kNo:
+        sampled = false;
+        break;
+      default:
+        if (settings->sampler) {
+          final_name = clean_name(chosen, &logger_);
+          SamplingRequest sampling_request = request;
+          // The caller's values are used as given; only what it left unset is filled in.
+          if (!sampling_request.service_name) sampling_request.service_name = final_name;
+          auto plugin_result = plugins_.result();
+          if (!sampling_request.service_type && plugin_result && !plugin_result->origin.empty()) {
+            sampling_request.service_type = plugin_result->origin;
+          }
+          SamplingDecision decision = settings->sampler->decide(sampling_request);
+          sampled = decision.sampled;
+          if (logger_.enabled(LogLevel::kDebug)) {
+            logger_.log(LogLevel::kDebug,
+                        "sampling: \"" + final_name + "\" " + (sampled ? "sampled" : "not sampled") +
+                            " by " +
+                            (decision.rule_name.empty() ? settings->sampler->describe()
+                                                        : "centralized rule " + decision.rule_name));
+          }
+          rule_name = std::move(decision.rule_name);
+        }
+    }
+
+    TimeAnchor anchor{clock_->system_now_us(), clock_->steady_now_ns()};
+    bool real_ids = sampled || !settings->noop_ids;
+    std::string trace_id = adopted    ? upstream.root()
+                           : real_ids ? new_trace_id(anchor.system_us / 1'000'000)
+                                      : std::string(kNoopTraceId);
+    auto tree = std::make_shared<EntityTree>(shared_from_this(), std::move(trace_id), sampled, anchor);
+    tree->settings = settings;
+    tree->extras = upstream.extras();
+    auto segment = std::make_shared<Entity>(tree, real_ids ? new_entity_id() : 0, parent_id, true);
+    if (sampled) {
+      segment->name = final_name.empty() ? clean_name(chosen, &logger_) : std::move(final_name);
+      segment->start_us = anchor.system_us;
+      segment->service_version = settings->service_version;
+      segment->sampling_rule_name = std::move(rule_name);
+    }
+    tree->root = segment;
+    tree->open = 1;
+    if (sampled && settings->in_progress_after.count() > 0) {
+      housekeeper_.schedule(
+          Housekeeper::Clock::now() + settings->in_progress_after,
+          [weak_tree = std::weak_ptr<EntityTree>(tree), weak_segment = std::weak_ptr<Entity>(segment)] {
+            auto tree = weak_tree.lock();
+            auto segment = weak_segment.lock();
+            if (tree && segment) send_in_progress_segment(tree, segment);
+          });
+    }
+    return segment;
+  } catch (...) {
+    return nullptr;  // out of memory: trace nothing rather than fail the request
+  }
+}
+
+std::shared_ptr<Entity> RecorderCore::begin_subsegment(std::string_view name,
+                                                       const std::shared_ptr<Entity>& parent) noexcept {
+  try {
+    const std::shared_ptr<EntityTree>& parent_tree = parent->tree;
+    const TreeSettings& settings = *parent_tree->settings;
+    bool sampled = parent_tree->sampled;
+    EntityId id = sampled || !settings.noop_ids ? new_entity_id() : 0;
+    if (!sampled) {
+      // Carries ids and context only; never part of a document.
+      return std::make_shared<Entity>(parent_tree, id, parent->id, false);
+    }
+    TreeOwner* owner = parent_tree->owner.get();
+    std::string clean = clean_name(name, owner ? &owner->logger() : nullptr);
+    std::int64_t now = owner ? owner->now_us(parent_tree->anchor) : parent_tree->anchor.system_us;
+
+    std::shared_ptr<Entity> entity;
+    {
+      std::lock_guard<std::mutex> lock(parent_tree->mutex);
+      if (parent_tree->root && !parent->handed_off) {
+        entity = std::make_shared<Entity>(parent_tree, id, parent->id, false);
+        entity->name = std::move(clean);
+        entity->start_us = now;
+        entity->approximate_bytes = kSubsegmentBaseBytes + entity->name.size();
+        parent->children.push_back(entity);
+        ++parent_tree->open;
+        ++parent_tree->subsegments;
+        parent_tree->subsegment_bytes += entity->approximate_bytes;
+        return entity;
+      }
+    }
+    // The parent was already sent: this subsegment becomes its own tree, sent on its own as an
+    // independent subsegment of the same trace.
+    auto tree = std::make_shared<EntityTree>(parent_tree->owner, parent_tree->trace_id, true,
+                                             parent_tree->anchor);
+    tree->settings = parent_tree->settings;
+    tree->extras = parent_tree->extras;
+    entity = std::make_shared<Entity>(tree, id, parent->id, false);
+    entity->name = std::move(clean);
+    entity->start_us = now;
+    tree->root = entity;
+    tree->open = 1;
+    return entity;
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void end_entity(const std::shared_ptr<Entity>& entity) noexcept {
+  EntityTree& tree = *entity->tree;
+  TreeOwner* owner = tree.owner.get();
+  std::shared_ptr<Entity> complete;
+  std::vector<std::shared_ptr<Entity>> streamed;
+  {
+    std::lock_guard<std::mutex> lock(tree.mutex);
+    if (entity->ended) return;
+    entity->ended = true;
+    if (!tree.sampled) {
+      // Unsampled trees only ever count their root; dropping it breaks the tree <-> root cycle.
+      if (tree.root == entity) tree.root.reset();
+      return;
+    }
+    entity->end_us = owner ? owner->now_us(tree.anchor) : entity->start_us;
+    --tree.open;
+    if (tree.abandoned) {
+      // The segment went out earlier: send each top-most open subtree once it has completed.
+      auto keep = tree.orphans.begin();
+      for (auto& orphan : tree.orphans) {
+        std::size_t count = 0;
+        if (complete_subtree(*orphan, count)) {
+          streamed.push_back(std::move(orphan));
+        } else {
+          *keep++ = std::move(orphan);
+        }
+      }
+      tree.orphans.erase(keep, tree.orphans.end());
+    } else if (tree.open == 0 && tree.root) {
+      complete = std::move(tree.root);
+    } else if (entity->is_segment && owner != nullptr) {
+      // Ended before some of its subsegments: give them a bounded time to finish (spec §6.1).
+      owner->schedule(
+          Housekeeper::Clock::now() + tree.settings->abandoned_subsegment_timeout,
+          [weak_tree = std::weak_ptr<EntityTree>(entity->tree)] {
+            if (auto tree = weak_tree.lock()) send_abandoned_tree(tree);
+          });
+    } else if (!entity->is_segment && tree.root &&
+               (tree.subsegments > tree.settings->streaming_threshold ||
+                tree.subsegment_bytes > tree.settings->streaming_threshold_bytes)) {
+      try {
+        Removed removed = stream_complete_children(*tree.root, streamed);
+        tree.subsegments -= removed.subsegments;
+        tree.subsegment_bytes -= std::min(removed.bytes, tree.subsegment_bytes);
+      } catch (...) {
+        // Out of memory while streaming: the subtrees stay embedded and go out with the segment.
+      }
+    }
+  }
+  if (owner == nullptr) return;
+  for (auto& subtree : streamed) owner->hand_off(std::move(subtree));
+  owner->count_streamed(streamed.size());
+  if (complete) owner->hand_off(std::move(complete));
+}
+
+}  // namespace xray::detail
