@@ -34,6 +34,14 @@ enum class ContextMissing {
   kRuntimeError  // throw xray::ContextMissingError
 };
 
+// Emission defaults and bounds, in one place: Config's defaults and the emitter's both use these.
+inline constexpr std::size_t kDefaultQueueCapacity = 2048;
+inline constexpr std::size_t kDefaultMaxDatagramBytes = 65000;
+inline constexpr std::size_t kMinDatagramBytes = 1024;
+inline constexpr std::size_t kMaxDatagramBytes = 65507;  // the IPv4 UDP payload maximum (spec §1.2)
+inline constexpr double kDefaultEmitRate = 5000;         // datagrams per second
+inline constexpr std::size_t kDefaultEmitBurst = 64;     // see Config::emit_burst
+
 struct Config {
   // Name of every segment this recorder begins without a name of its own; also the sampler's
   // service name. AWS_XRAY_TRACING_NAME overrides it.
@@ -68,17 +76,17 @@ struct Config {
   // 0: three quarters of max_datagram_bytes.
   std::size_t streaming_threshold_bytes = 0;
   // Documents waiting for the emitter thread; when full, new documents are dropped and counted.
-  std::size_t queue_capacity = 2048;
-  // Largest datagram sent (header, newline and document): 1,024 to 65,507. Larger documents are
-  // split, then truncated, then dropped (counted in stats()).
-  std::size_t max_datagram_bytes = 65000;
+  std::size_t queue_capacity = kDefaultQueueCapacity;
+  // Largest datagram sent (header, newline and document): kMinDatagramBytes to kMaxDatagramBytes.
+  // Larger documents are split, then truncated, then dropped (counted in stats()).
+  std::size_t max_datagram_bytes = kDefaultMaxDatagramBytes;
   // Emission pace, datagrams per second, in bursts of up to `emit_burst`: sized so the daemon's
   // default receive buffer is never overrun by bursts of ended segments. The kernel charges each
   // queued datagram about 2.3 KB whatever its size, so the default 212,992-byte buffer holds about
   // 92 datagrams: a burst of 64 leaves a third of it for the reader's scheduling delays, and
   // 5,000/s is a tenth of what one reader drains. 0: unpaced.
-  double emit_rate = 5000;
-  std::size_t emit_burst = 64;
+  double emit_rate = kDefaultEmitRate;
+  std::size_t emit_burst = kDefaultEmitBurst;
   // Record sql.sanitized_query (also AWS_XRAY_COLLECT_SQL_QUERIES=true).
   bool collect_sql_queries = false;
   // Time given to sending what is queued when the recorder is destroyed (process exit).

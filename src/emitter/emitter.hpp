@@ -9,13 +9,27 @@
 #include <memory>
 
 #include "model/entity.hpp"
+#include "xray/config.hpp"
+#include "xray/daemon_address.hpp"
 #include "xray/stats.hpp"
 
 namespace xray::detail {
 
+// What the recorder's configuration sets on its emitter. Defaults are Config's (xray/config.hpp).
+struct EmitterOptions {
+  DaemonAddress address = default_daemon_address();
+  std::size_t queue_capacity = kDefaultQueueCapacity;
+  std::size_t max_datagram_bytes = kDefaultMaxDatagramBytes;  // within the bounds of config.hpp
+  double datagrams_per_second = kDefaultEmitRate;               // 0: unpaced
+  std::size_t burst = kDefaultEmitBurst;
+};
+
 class Emitter {
  public:
   virtual ~Emitter() = default;
+  // Applies `options` before the next document; an emitter without a network (a test's) ignores
+  // them. Values are validated by the recorder's configure().
+  virtual void configure(const EmitterOptions& options) noexcept { (void)options; }
   // Queues a complete tree (its root: a segment or an independent subsegment). Never blocks.
   virtual void submit(std::shared_ptr<Entity> root) noexcept = 0;
   // Waits until everything submitted before the call has been sent or dropped.

@@ -100,6 +100,13 @@ UdpEmitter::~UdpEmitter() {
   unregister_emitter(this);
 }
 
+void UdpEmitter::configure(const EmitterOptions& options) noexcept {
+  set_address(options.address);
+  set_queue_capacity(options.queue_capacity);
+  set_max_datagram_bytes(options.max_datagram_bytes);
+  set_pacing(options.datagrams_per_second, options.burst);
+}
+
 void UdpEmitter::set_address(const DaemonAddress& address) noexcept {
   std::lock_guard<std::mutex> lock(shared_->mutex);
   shared_->address = address;

@@ -5,8 +5,8 @@
 // with the first submission, runs each tree through the size ladder (size_ladder.hpp, spec §6.2)
 // into reused buffers and sends `{"format":"json","version":1}\n<document>` datagrams on a
 // connected, non-blocking UDP socket, up to kBatchSize per sendmmsg(2) call (or one send(2) each
-// when plain sends are forced). A token bucket paces datagrams (default kDefaultDatagramsPerSecond,
-// burst kDefaultBurst) so a burst of ended segments does not overrun the daemon's receive buffer:
+// when plain sends are forced). A token bucket paces datagrams (default kDefaultEmitRate, burst
+// kDefaultEmitBurst: xray/config.hpp explains the choice) so a burst of ended segments does not overrun the daemon's receive buffer:
 // loopback UDP drops silently when the receiver falls behind. Host names are resolved for that
 // thread, never on a request thread, at start, every kResolveInterval and after a send error (at
 // most every kMinResolveInterval, with backoff while a name fails); a hung lookup is abandoned at
@@ -43,9 +43,6 @@ namespace xray::detail {
 
 class UdpEmitter final : public Emitter {
  public:
-  static constexpr std::size_t kDefaultMaxDatagramBytes = 65000;
-  static constexpr std::size_t kMinDatagramBytes = 1024;
-  static constexpr std::size_t kMaxDatagramBytes = 65507;  // IPv4 UDP payload maximum
   static constexpr std::chrono::seconds kResolveInterval{60};
   // Re-resolution after a send error or a failed lookup waits at least this long, doubling while
   // the name keeps failing, up to kMaxResolveBackoff.
@@ -58,13 +55,6 @@ class UdpEmitter final : public Emitter {
   static constexpr std::chrono::milliseconds kIdlePoll{5};
   // Datagrams per sendmmsg call.
   static constexpr std::size_t kBatchSize = 32;
-  // Pacing defaults (Config::emit_rate, Config::emit_burst). The daemon's default 212,992-byte
-  // receive buffer holds about 92 datagrams, whatever their size (each is charged ~2.3 KB of
-  // kernel memory): a burst of 100 lost the first few of 10,000 against the real daemon, 64 loses
-  // none. 5,000/s is far below what one reader drains (>50,000/s) yet above the steady rate a
-  // service reaches (a 2,048-document queue empties in 0.4 s).
-  static constexpr double kDefaultDatagramsPerSecond = 5000;
-  static constexpr std::size_t kDefaultBurst = 64;
   // How long an EAGAIN waits for the socket to become writable before the batch is counted lost.
   static constexpr std::chrono::milliseconds kWritableWait{50};
 
@@ -75,6 +65,7 @@ class UdpEmitter final : public Emitter {
   UdpEmitter(Logger& logger, AdditionsSource additions, std::size_t queue_capacity);
   ~UdpEmitter() override;
 
+  void configure(const EmitterOptions& options) noexcept override;
   void submit(std::shared_ptr<Entity> root) noexcept override;
   bool flush(std::chrono::milliseconds timeout) noexcept override;
   Stats stats() const noexcept override;
@@ -118,8 +109,8 @@ class UdpEmitter final : public Emitter {
 
   // Settings read by the emitter thread before each batch.
   std::atomic<std::size_t> max_datagram_bytes_{kDefaultMaxDatagramBytes};
-  std::atomic<double> pacing_rate_{kDefaultDatagramsPerSecond};
-  std::atomic<std::size_t> pacing_burst_{kDefaultBurst};
+  std::atomic<double> pacing_rate_{kDefaultEmitRate};
+  std::atomic<std::size_t> pacing_burst_{kDefaultEmitBurst};
   std::atomic<std::uint64_t> pacing_generation_{0};  // bumped by set_pacing
   std::atomic<bool> force_plain_send_{false};
 

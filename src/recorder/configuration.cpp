@@ -2,7 +2,6 @@
 // settings snapshot applied to the emitter, the sampler and plugin detection.
 #include "recorder/recorder_core.hpp"
 
-#include "emitter/udp_emitter.hpp"
 #include "sampling/centralized_sampling.hpp"
 #include "sampling/local_rules.hpp"
 
@@ -36,8 +35,9 @@ ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv)
         next.daemon_address = applied_.daemon_address;
       }
     }
-    if (config.max_datagram_bytes < 1024 || config.max_datagram_bytes > 65507) {
-      result.errors.push_back("max_datagram_bytes: must be 1024 to 65507; keeping " +
+    if (config.max_datagram_bytes < kMinDatagramBytes || config.max_datagram_bytes > kMaxDatagramBytes) {
+      result.errors.push_back("max_datagram_bytes: must be " + std::to_string(kMinDatagramBytes) +
+                              " to " + std::to_string(kMaxDatagramBytes) + "; keeping " +
                               std::to_string(applied_.max_datagram_bytes));
       next.max_datagram_bytes = applied_.max_datagram_bytes;
     }
@@ -95,12 +95,13 @@ ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv)
     settings->abandoned_subsegment_timeout = next.abandoned_subsegment_timeout;
     settings->in_progress_after = next.in_progress_after;
 
-    if (udp_emitter_ != nullptr) {
-      udp_emitter_->set_address(daemon);
-      udp_emitter_->set_queue_capacity(next.queue_capacity);
-      udp_emitter_->set_max_datagram_bytes(next.max_datagram_bytes);
-      udp_emitter_->set_pacing(next.emit_rate, next.emit_burst);
-    }
+    EmitterOptions emission;
+    emission.address = daemon;
+    emission.queue_capacity = next.queue_capacity;
+    emission.max_datagram_bytes = next.max_datagram_bytes;
+    emission.datagrams_per_second = next.emit_rate;
+    emission.burst = next.emit_burst;
+    emitter_->configure(emission);
     shutdown_timeout_ = next.shutdown_timeout;
     applied_ = std::move(next);
     settings_ = std::move(settings);

@@ -14,7 +14,6 @@ RecorderCore::RecorderCore()
     : plugins_(logger_), clock_(std::make_shared<RealClock>()) {
   auto udp = std::make_unique<UdpEmitter>(
       logger_, [this] { return plugins_.result(); }, Config{}.queue_capacity);
-  udp_emitter_ = udp.get();
   emitter_ = std::move(udp);
   applied_.sampling = true;
   code_address_ = default_daemon_address();
@@ -46,7 +45,6 @@ void RecorderCore::unlock_after_fork() noexcept {
 
 void RecorderCore::set_emitter(std::unique_ptr<Emitter> emitter) noexcept {
   std::lock_guard<std::mutex> lock(mutex_);
-  udp_emitter_ = dynamic_cast<UdpEmitter*>(emitter.get());
   emitter_ = std::move(emitter);
 }
 

@@ -27,7 +27,6 @@
 
 namespace xray::detail {
 
-class UdpEmitter;
 class CentralizedRuleCache;
 
 class RecorderCore final : public TreeOwner, public std::enable_shared_from_this<RecorderCore> {
@@ -71,7 +70,7 @@ class RecorderCore final : public TreeOwner, public std::enable_shared_from_this
   }
   Stats stats() const noexcept;
 
-  // Tests only: replace the clock or the emitter.
+  // Tests only: replace the clock or the emitter (the next configure() configures it).
   void set_clock(std::shared_ptr<const Clock> clock) noexcept { clock_ = std::move(clock); }
   void set_emitter(std::unique_ptr<Emitter> emitter) noexcept;
 
@@ -81,7 +80,6 @@ class RecorderCore final : public TreeOwner, public std::enable_shared_from_this
   Housekeeper housekeeper_;
   std::shared_ptr<const Clock> clock_;
   std::unique_ptr<Emitter> emitter_;
-  UdpEmitter* udp_emitter_ = nullptr;  // emitter_ when it is the UDP one
 
   mutable std::mutex mutex_;  // serialises configure(); guards settings_ and the fields below
   std::shared_ptr<const Settings> settings_;
