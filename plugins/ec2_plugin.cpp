@@ -92,6 +92,7 @@ PluginMetadata ec2_metadata(const nlohmann::json& identity) {
   }
   PluginMetadata metadata;
   metadata.origin = "AWS::EC2::Instance";
+  metadata.origin_precedence = origin_rank(metadata.origin);
   metadata.aws = {{"ec2", std::move(ec2)}};
   return metadata;
 }

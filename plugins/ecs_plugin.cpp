@@ -100,6 +100,7 @@ PluginMetadata ecs_metadata(const nlohmann::json& container, const nlohmann::jso
 
   PluginMetadata metadata;
   metadata.origin = "AWS::ECS::Container";
+  metadata.origin_precedence = origin_rank(metadata.origin);
   metadata.aws = {{"ecs", std::move(ecs)}};
   if (auto logs = cloudwatch_logs(container, container_arn)) metadata.aws["cloudwatch_logs"] = *logs;
   return metadata;

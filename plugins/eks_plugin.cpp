@@ -81,6 +81,7 @@ PluginMetadata eks_metadata(const std::string& pod, const std::string& container
   if (!cluster.empty()) eks["cluster_name"] = cluster;
   PluginMetadata metadata;
   metadata.origin = "AWS::EKS::Container";
+  metadata.origin_precedence = origin_rank(metadata.origin);
   metadata.aws = {{"eks", std::move(eks)}};
   if (!cluster.empty()) {
     metadata.aws["cloudwatch_logs"] = nlohmann::json::array(

@@ -47,6 +47,7 @@ PluginMetadata elastic_beanstalk_metadata(std::string_view content, const std::s
   if (beanstalk.empty()) throw DetectionError(path + " has none of the expected keys");
   PluginMetadata metadata;
   metadata.origin = "AWS::ElasticBeanstalk::Environment";
+  metadata.origin_precedence = origin_rank(metadata.origin);
   metadata.aws = {{"elastic_beanstalk", std::move(beanstalk)}};
   return metadata;
 }

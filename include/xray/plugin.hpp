@@ -22,6 +22,10 @@ namespace xray {
 struct PluginMetadata {
   std::string origin;     // e.g. "AWS::EC2::Instance"; empty when the plugin sets none
   nlohmann::json aws = nlohmann::json::object();
+  // When several plugins report an origin, the highest precedence wins (on a tie, the plugin later
+  // in Config::plugins). The built-in plugins set origin_rank(origin): Elastic Beanstalk > EKS >
+  // ECS > EC2, the most specific environment first.
+  int origin_precedence = 0;
 };
 
 // Thread safety: `detect` is called from one SDK background thread, never concurrently with itself.
@@ -35,7 +39,7 @@ class XRAY_EXPORT Plugin {
       std::chrono::steady_clock::time_point deadline) const = 0;
 };
 
-// Rank of an origin for precedence; higher wins. Unknown origins rank lowest.
+// The built-in plugins' precedence for their origin; higher wins. Unknown origins rank lowest (0).
 XRAY_EXPORT int origin_rank(std::string_view origin) noexcept;
 
 }  // namespace xray

@@ -1,24 +1,10 @@
 #include "recorder/plugin_state.hpp"
 
-#include <array>
 #include <cstdlib>
 
 #include "http/http_client.hpp"
 
-namespace xray {
-
-int origin_rank(std::string_view origin) noexcept {
-  // Most specific wins: Elastic Beanstalk > EKS > ECS > EC2 (spec §8.5).
-  static constexpr std::array<std::string_view, 4> kOrdered = {
-      "AWS::EC2::Instance", "AWS::ECS::Container", "AWS::EKS::Container",
-      "AWS::ElasticBeanstalk::Environment"};
-  for (std::size_t i = 0; i < kOrdered.size(); ++i) {
-    if (origin == kOrdered[i]) return static_cast<int>(i) + 1;
-  }
-  return 0;
-}
-
-namespace detail {
+namespace xray::detail {
 
 PluginState::~PluginState() { shutdown(); }
 
@@ -74,6 +60,7 @@ void PluginState::run(std::vector<std::shared_ptr<const Plugin>> plugins,
   auto deadline = std::chrono::steady_clock::now() + budget;
   ThreadCancelScope cancel_probes(&cancel_);
   auto merged = std::make_shared<PluginResult>();
+  int merged_precedence = 0;
   for (const auto& plugin : plugins) {
     if (!plugin) continue;
     std::string name;
@@ -95,8 +82,9 @@ void PluginState::run(std::vector<std::shared_ptr<const Plugin>> plugins,
           }
         }
       }
-      if (!found->origin.empty() && origin_rank(found->origin) >= origin_rank(merged->origin)) {
+      if (!found->origin.empty() && found->origin_precedence >= merged_precedence) {
         merged->origin = found->origin;
+        merged_precedence = found->origin_precedence;
       }
     } catch (const std::exception& e) {
       // Debug level: being off EC2 (or ECS, ...) is the normal case for most of these failures.
@@ -112,5 +100,4 @@ void PluginState::run(std::vector<std::shared_ptr<const Plugin>> plugins,
   done_cv_.notify_all();
 }
 
-}  // namespace detail
-}  // namespace xray
+}  // namespace xray::detail

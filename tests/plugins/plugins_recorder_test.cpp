@@ -122,6 +122,23 @@ class ThrowingPlugin final : public Plugin {
   }
 };
 
+// A plugin that always finds `origin` with `precedence`.
+class FixedPlugin final : public Plugin {
+ public:
+  FixedPlugin(std::string origin, int precedence) : origin_(std::move(origin)), precedence_(precedence) {}
+  std::string_view name() const noexcept override { return "FixedPlugin"; }
+  std::optional<PluginMetadata> detect(std::chrono::steady_clock::time_point) const override {
+    PluginMetadata metadata;
+    metadata.origin = origin_;
+    metadata.origin_precedence = precedence_;
+    return metadata;
+  }
+
+ private:
+  std::string origin_;
+  int precedence_;
+};
+
 detail::PluginState& plugin_state(Recorder& recorder) {
   return detail::RecorderAccess::core(recorder).plugins();
 }
@@ -187,6 +204,23 @@ TEST_F(PluginsRecorderTest, TheMostSpecificOriginWinsAndEveryPluginAddsItsMetada
                               "deployment_id":32})"));
     EXPECT_EQ(aws["cloudwatch_logs"][0]["log_group"], "/ecs/metadata");
   }
+}
+
+TEST_F(PluginsRecorderTest, PrecedenceIsThePluginsOwnAndTiesGoToTheLaterPlugin) {
+  TempFile beanstalk(kBeanstalkFile);
+  Recorder recorder;
+  auto custom = std::make_shared<FixedPlugin>("Custom::Platform", 10);
+  auto low = std::make_shared<FixedPlugin>("Custom::Low", 0);
+  ASSERT_TRUE(configure(recorder, config_with({custom, beanstalk_at(beanstalk.path()), low})).ok());
+  ASSERT_TRUE(plugin_state(recorder).wait_until_done(kWait));
+  EXPECT_EQ(plugin_state(recorder).result()->origin, "Custom::Platform");
+
+  Recorder tie;
+  auto first = std::make_shared<FixedPlugin>("Custom::First", 2);
+  auto second = std::make_shared<FixedPlugin>("Custom::Second", 2);
+  ASSERT_TRUE(configure(tie, config_with({first, second})).ok());
+  ASSERT_TRUE(plugin_state(tie).wait_until_done(kWait));
+  EXPECT_EQ(plugin_state(tie).result()->origin, "Custom::Second");
 }
 
 TEST_F(PluginsRecorderTest, EcsOutranksEc2) {
