@@ -31,13 +31,14 @@ bool sanitized() {
   return variant != nullptr && std::string(variant) != "plain";
 }
 
-// TSan cannot follow a forked child that starts threads while the parent's exist: it aborts the
-// child with "dup thread with used id" (toolchain notes). These run in the plain and ASan builds.
-#define SKIP_UNDER_TSAN()                                                           \
+// Forked children while other threads run are beyond both sanitizers' runtimes: TSan aborts such a
+// child ("dup thread with used id"), and ASan's allocator (GCC 12) can deadlock it when a parent
+// thread held one of its locks at the fork (seen with gdb). These run in the plain build.
+#define SKIP_UNDER_SANITIZERS()                                                           \
   do {                                                                              \
     const char* variant_ = std::getenv("XRAY_TEST_VARIANT");                        \
-    if (variant_ != nullptr && std::string(variant_) == "tsan") {                   \
-      GTEST_SKIP() << "forked children that start threads: not under TSan";        \
+    if (variant_ != nullptr && std::string(variant_) != "plain") {                  \
+      GTEST_SKIP() << "forked children of a threaded parent: plain build only";     \
     }                                                                               \
   } while (false)
 
@@ -76,7 +77,7 @@ std::multiset<std::string> names(const FakeDaemon& daemon) {
 }
 
 TEST(ProcessFaultsTest, ForkDuringABurstLosesAndDuplicatesNothing) {
-  SKIP_UNDER_TSAN();
+  SKIP_UNDER_SANITIZERS();
   const int parent_segments = sanitized() ? 300 : 2000;
   constexpr int kChildSegments = 50;
   FakeDaemon daemon;
@@ -125,7 +126,7 @@ std::atomic<int> g_terms{0};
 void count_term(int) { g_terms.fetch_add(1); }
 
 TEST(ProcessFaultsTest, SigtermDuringAFlushNeitherBreaksNorHangsIt) {
-  SKIP_UNDER_TSAN();
+  SKIP_UNDER_SANITIZERS();
   // An application's SIGTERM handler runs while the main thread is in flush(): the wait resumes,
   // flush keeps its timeout, and the process then exits normally (the global recorder's shutdown
   // at exit, bounded by shutdown_timeout).
@@ -160,7 +161,7 @@ TEST(ProcessFaultsTest, SigtermDuringAFlushNeitherBreaksNorHangsIt) {
 }
 
 TEST(ProcessFaultsTest, ExitFromAThreadOtherThanMainSendsWhatIsQueuedAndEndsInTime) {
-  SKIP_UNDER_TSAN();
+  SKIP_UNDER_SANITIZERS();
   FakeDaemon daemon;
   const auto started = std::chrono::steady_clock::now();
   pid_t pid = fork();
