@@ -51,6 +51,11 @@ struct UdpEmitter::Shared {
   // drain_deadline as steady nanoseconds, readable without the mutex by a pending DNS wait;
   // the maximum while not shutting down.
   std::atomic<std::int64_t> drain_deadline_ns{INT64_MAX};
+
+  // Guarded: the drain deadline, or far in the future while not shutting down.
+  std::chrono::steady_clock::time_point drain_deadline_at() const {
+    return stopping ? drain_deadline : std::chrono::steady_clock::time_point::max();
+  }
 };
 
 namespace {
@@ -254,6 +259,32 @@ void UdpEmitter::run() noexcept {
         shared.done_cv.notify_all();
         return;
       }
+      address = shared.address;
+    }
+
+    // Resolve and connect before taking documents from the queue.
+    auto now = std::chrono::steady_clock::now();
+    const bool address_changed = !socket.resolved_for || !(*socket.resolved_for == address);
+    const bool wanted = address_changed || !socket.connected_to || socket.broken ||
+                        now - socket.resolved_at >= kResolveInterval;
+    if (wanted && (address_changed || now >= socket.next_attempt)) connect(socket, address);
+    if (!socket.connected_to) {
+      // No address for the daemon (its name does not resolve): the documents stay queued until the
+      // next attempt, so they go out if the name comes back, and while the queue is full request
+      // threads drop new ones at the door (their cheapest path) instead of handing each one to a
+      // thread that could only count it lost. Shutdown's deadline still ends the wait.
+      std::unique_lock<std::mutex> lock(shared.mutex);
+      for (;;) {
+        // Recomputed after every wake-up: shutdown() moves the deadline forward.
+        const auto until = std::min(socket.next_attempt, shared.drain_deadline_at());
+        if (std::chrono::steady_clock::now() >= until) break;
+        shared.work_cv.wait_until(lock, until);
+      }
+      continue;
+    }
+
+    {
+      std::lock_guard<std::mutex> lock(shared.mutex);
       std::size_t take = std::min(shared.queue.size(), kMaxTreesPerPass);
       try {
         trees.assign(std::make_move_iterator(shared.queue.begin()),
@@ -262,11 +293,10 @@ void UdpEmitter::run() noexcept {
         take = 0;  // out of memory: retry on the next pass
       }
       shared.queue.erase(shared.queue.begin(), shared.queue.begin() + static_cast<std::ptrdiff_t>(take));
-      address = shared.address;
     }
     Batch& batch = *batch_holder;
 
-    auto now = std::chrono::steady_clock::now();
+    now = std::chrono::steady_clock::now();
     std::uint64_t generation = pacing_generation_.load(std::memory_order_acquire);
     if (generation != batch.pacing_generation) {
       batch.pacing_generation = generation;
@@ -275,11 +305,6 @@ void UdpEmitter::run() noexcept {
     }
     batch.plain = force_plain_send_.load(std::memory_order_relaxed);
     const std::size_t max_bytes = max_datagram_bytes_.load(std::memory_order_relaxed);
-
-    const bool address_changed = !socket.resolved_for || !(*socket.resolved_for == address);
-    const bool wanted = address_changed || !socket.connected_to || socket.broken ||
-                        now - socket.resolved_at >= kResolveInterval;
-    if (wanted && (address_changed || now >= socket.next_attempt)) connect(socket, address);
 
     std::shared_ptr<const DocumentAdditions> plugins;
     if (additions_) {

@@ -229,25 +229,49 @@ class DaemonNameTest : public ::testing::Test {
 TEST_F(DaemonNameTest, ANameThatDoesNotResolveIsRetriedWithBackoffNotPerSend) {
   // Regression (hostile run): every failed send re-resolved, ~960 lookups per second.
   g_lookup_answer = 0;
-  Recorder recorder;
+  auto recorder = std::make_unique<Recorder>();
   Config config;
   config.service_name = "storm";
   config.daemon_address = "nowhere.test:2000";
   config.sampling = false;
   config.log_level = LogLevel::kSilent;
-  ASSERT_TRUE(testing::configure(recorder, config).ok());
+  config.queue_capacity = 100;
+  config.shutdown_timeout = 100ms;
+  ASSERT_TRUE(testing::configure(*recorder, config).ok());
   const auto start = std::chrono::steady_clock::now();
-  int sent = 0;
+  int ended = 0;
   while (std::chrono::steady_clock::now() - start < 1500ms) {
-    end_segments(recorder, 10);
-    sent += 10;
-    ASSERT_TRUE(recorder.flush(5s));
+    end_segments(*recorder, 10);
+    ended += 10;
     std::this_thread::sleep_for(5ms);
   }
-  // 1.5 s is inside the first backoff step (2 s): one lookup, whatever the number of sends.
+  // 1.5 s is inside the first backoff step (2 s): one lookup, whatever the number of documents.
   EXPECT_EQ(g_lookups.load(), 1);
-  Stats stats = recorder.stats();
-  EXPECT_EQ(stats.send_errors, static_cast<std::uint64_t>(sent));
+  // Meanwhile the documents wait in the (bounded) queue for the name to come back; the rest are
+  // refused at the door. Nothing is handed to a thread that could only count it lost.
+  Stats stats = recorder->stats();
+  EXPECT_EQ(stats.send_errors, 0u);
+  EXPECT_EQ(stats.dropped_queue_full, static_cast<std::uint64_t>(ended - 100));
+  const auto shutdown_start = std::chrono::steady_clock::now();
+  recorder.reset();  // shutdown gives up on the queued 100 at its deadline, not at the next attempt
+  EXPECT_LT(std::chrono::steady_clock::now() - shutdown_start, 400ms);
+}
+
+TEST_F(DaemonNameTest, DocumentsQueuedWhileTheNameFailsAreSentWhenItResolves) {
+  testing::FakeDaemon daemon;
+  g_lookup_answer = 0;
+  Recorder recorder;
+  Config config = testing::config_for(daemon);
+  config.daemon_address = "late.test:" + std::to_string(daemon.port());
+  config.log_level = LogLevel::kSilent;
+  ASSERT_TRUE(testing::configure(recorder, config).ok());
+  end_segments(recorder, 5);
+  while (g_lookups.load() == 0) std::this_thread::sleep_for(1ms);
+  g_lookup_answer = 1;  // e.g. the daemon's sidecar came up: retried after the 2 s backoff
+  ASSERT_TRUE(recorder.flush(10s));
+  EXPECT_TRUE(daemon.wait_for_documents(5, 5s));
+  EXPECT_EQ(recorder.stats().emitted, 5u);
+  EXPECT_EQ(g_lookups.load(), 2);
 }
 
 TEST_F(DaemonNameTest, AHungLookupDoesNotHoldShutdown) {
