@@ -93,7 +93,16 @@ TEST(RandomBytes, VariousSizes) {
   }
 }
 
-TEST(RandomBytes, ZeroSizeWithNullIsFine) { random_bytes(nullptr, 0); }
+TEST(RandomBytes, ZeroSizeWritesNothing) {
+  unsigned char sentinel[4] = {1, 2, 3, 4};
+  random_bytes(sentinel, 0);
+  EXPECT_EQ(sentinel[0], 1);
+  EXPECT_EQ(sentinel[3], 4);
+  random_bytes(nullptr, 0);  // nothing to write: the pointer is never touched
+  unsigned char after[16] = {};
+  random_bytes(after, sizeof after);  // and the buffer still works
+  EXPECT_NE(std::count(std::begin(after), std::end(after), 0), 16);
+}
 
 TEST(RandomBytes, ConsecutiveCallsDiffer) {
   std::array<unsigned char, 32> a{};
