@@ -76,6 +76,10 @@ class XRAY_EXPORT Recorder {
   [[nodiscard]] SubsegmentScope begin_subsegment(std::string_view name);
   // Begins a subsegment under `parent` (and makes it current on this thread).
   [[nodiscard]] SubsegmentScope begin_subsegment(std::string_view name, const Context& parent);
+  // As begin_subsegment(name, parent), without making it current on any thread: for a call that
+  // may complete on another thread or handler (asynchronous clients). With an empty `parent`,
+  // applies the context-missing strategy.
+  [[nodiscard]] SubsegmentScope start_subsegment(std::string_view name, const Context& parent);
 
   // Waits until every document queued before the call has been sent, or `timeout` passed.
   // Returns true when everything was sent in time.

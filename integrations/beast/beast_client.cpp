@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "common/http_util.hpp"
+#include "common/outgoing_call.hpp"
 #include "xray/beast.hpp"
 
 namespace xray::beast {
@@ -21,33 +22,20 @@ ClientCall::ClientCall(http::request_header<>& request, const ClientOptions& opt
   std::string_view authority = integrations::trim(view(request[http::field::host]));
   if (authority.empty()) authority = target_parts.authority;
   if (authority.empty()) authority = options.host;
-  std::string name(integrations::host_without_port(authority));
-  if (name.empty()) name = "UNKNOWN HOST";  // as the Python SDK names it
 
-  Context parent = options.parent.empty() ? current_context() : options.parent;
-  if (!parent.empty()) {
-    // begin_subsegment makes the call current on this thread, but it may complete on another:
-    // the marker's end takes it off this thread's stack again (see ContextScope).
-    ContextScope marker(parent);
-    subsegment_ = recorder.begin_subsegment(name, parent);
-  } else {
-    subsegment_ = recorder.begin_subsegment(name);  // context missing: inert, or throws if asked
-  }
+  integrations::OutgoingRequest outgoing;
+  outgoing.method = view(request.method_string());
+  outgoing.scheme = target_parts.scheme.empty() ? std::string_view(options.scheme) : target_parts.scheme;
+  outgoing.authority = authority;
+  outgoing.path = target_parts.path;
+  outgoing.query = target_parts.query;
+  outgoing.record_query = options.record_query;
+  outgoing.traced = options.traced;
+  subsegment_ = integrations::begin_outgoing_call(recorder, outgoing, options.parent);
   try {
-    subsegment_.set_namespace("remote");
-    if (subsegment_.sampled()) {
-      HttpRequestInfo info;
-      info.method = std::string(view(request.method_string()));
-      std::string_view scheme = target_parts.scheme.empty() ? options.scheme : target_parts.scheme;
-      info.url = integrations::recorded_url(scheme, authority, target_parts.path, target_parts.query,
-                                            options.record_query);
-      info.traced = options.traced;
-      subsegment_.set_http_request(std::move(info));
-    }
-    // Unsampled calls still carry the header, with Sampled=0, so the downstream does not sample.
-    std::string header = subsegment_.outbound_header().to_string();
+    std::string header = integrations::outgoing_trace_header(subsegment_);
     if (!header.empty()) {
-      // set() replaces every existing line: a stale header would break the parent link.
+      // set() replaces every existing line.
       request.set(boost::beast::string_view(TraceHeader::kHeaderName.data(),
                                             TraceHeader::kHeaderName.size()),
                   header);
@@ -59,7 +47,7 @@ ClientCall::ClientCall(http::request_header<>& request, const ClientOptions& opt
 
 void ClientCall::record_response(const http::response_header<>& response,
                                  std::optional<std::uint64_t> content_length) noexcept {
-  subsegment_.set_http_status(static_cast<int>(response.result_int()));
+  const int status = static_cast<int>(response.result_int());
   auto declared = response.find(http::field::content_length);
   if (declared != response.end()) {
     std::string_view text = integrations::trim(view(declared->value()));
@@ -69,12 +57,9 @@ void ClientCall::record_response(const http::response_header<>& response,
       if (c < '0' || c > '9') valid = false;
       length = length * 10 + static_cast<std::uint64_t>(c - '0');
     }
-    if (valid) {
-      subsegment_.set_http_content_length(length);
-      return;
-    }
+    if (valid) content_length = length;  // the declared length wins over the bytes counted
   }
-  if (content_length) subsegment_.set_http_content_length(*content_length);
+  integrations::record_response(subsegment_, status, content_length);
 }
 
 void ClientCall::record_error(const boost::system::error_code& error) noexcept {

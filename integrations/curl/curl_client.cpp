@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "common/http_util.hpp"
+#include "common/outgoing_call.hpp"
 #include "xray/curl.hpp"
 #include "xray/subsegment_scope.hpp"
 
@@ -40,11 +41,6 @@ bool is_trace_header_line(const char* line) noexcept {
   return next == ':' || next == ';' || next == ' ';
 }
 
-SubsegmentScope begin_call(Recorder& recorder, const std::string& name, const Options& options) {
-  if (!options.parent.empty()) return recorder.begin_subsegment(name, options.parent);
-  return recorder.begin_subsegment(name);  // the current entity, or the context-missing policy
-}
-
 }  // namespace
 
 CURLcode perform(CURL* easy, std::string_view url, const Options& options) {
@@ -55,16 +51,22 @@ CURLcode perform(CURL* easy, std::string_view url, const Options& options) {
   if (code != CURLE_OK) return code;
 
   integrations::UrlParts parts = integrations::split_url(url_text);
-  std::string name(integrations::host_without_port(parts.authority));
-  if (name.empty()) name = "UNKNOWN HOST";
-  // Synchronous: the subsegment begins and ends on this thread, so it may stay current.
-  SubsegmentScope call = begin_call(recorder, name, options);
-  call.set_namespace("remote");
+  integrations::OutgoingRequest outgoing;
+  outgoing.scheme = parts.scheme.empty() ? std::string_view("http") : parts.scheme;
+  outgoing.authority = parts.authority;
+  outgoing.path = parts.path;
+  outgoing.query = parts.query;
+  outgoing.record_query = options.record_query;
+  outgoing.traced = options.traced;
+  // The method is known only after the transfer (CURLINFO_EFFECTIVE_METHOD): recorded below.
+  SubsegmentScope call = integrations::begin_outgoing_call(recorder, outgoing, options.parent);
+  // Synchronous: current on this thread for the transfer, so callbacks nest under the call.
+  ContextScope attach(call.context());
 
   HeaderList headers;
   std::string trace_header;
   try {
-    trace_header = call.outbound_header().to_string();
+    trace_header = integrations::outgoing_trace_header(call);
   } catch (...) {
   }
   curl_slist* sent = options.headers;
@@ -92,16 +94,17 @@ CURLcode perform(CURL* easy, std::string_view url, const Options& options) {
 
   if (!call.sampled()) return code;
   try {
-    HttpRequestInfo info;
     char* method = nullptr;
-    if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_METHOD, &method) == CURLE_OK && method != nullptr) {
+    if (call.sampled() && curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_METHOD, &method) == CURLE_OK &&
+        method != nullptr) {
+      outgoing.method = method;
+      HttpRequestInfo info;
       info.method = method;
+      info.url = integrations::recorded_url(outgoing.scheme, outgoing.authority, outgoing.path,
+                                            outgoing.query, outgoing.record_query);
+      info.traced = outgoing.traced;
+      call.set_http_request(std::move(info));
     }
-    std::string_view scheme = parts.scheme.empty() ? std::string_view("http") : parts.scheme;
-    info.url = integrations::recorded_url(scheme, parts.authority, parts.path, parts.query,
-                                          options.record_query);
-    info.traced = options.traced;
-    call.set_http_request(std::move(info));
 
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
@@ -110,13 +113,13 @@ CURLcode perform(CURL* easy, std::string_view url, const Options& options) {
       call.add_exception(TransferError(code, std::string("libcurl: ") + curl_easy_strerror(code)));
     }
     if (status > 0) {
-      call.set_http_status(static_cast<int>(status));
       curl_off_t length = -1;
       if (curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) != CURLE_OK ||
           length < 0) {
         curl_easy_getinfo(easy, CURLINFO_SIZE_DOWNLOAD_T, &length);
       }
-      if (length >= 0) call.set_http_content_length(static_cast<std::uint64_t>(length));
+      integrations::record_response(call, static_cast<int>(status),
+                                    length >= 0 ? std::optional<std::uint64_t>(length) : std::nullopt);
     }
   } catch (...) {
     // Out of memory while recording: the transfer's result is what matters.

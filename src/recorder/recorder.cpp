@@ -69,6 +69,18 @@ SubsegmentScope Recorder::begin_subsegment(std::string_view name, const Context&
   return SubsegmentScope(std::move(subsegment));
 }
 
+SubsegmentScope Recorder::start_subsegment(std::string_view name, const Context& parent) {
+  const auto& parent_entity = detail::ContextAccess::entity(parent);
+  if (!parent_entity) {
+    if (!core_->settings()->enabled) return SubsegmentScope();
+    core_->context_missing("begin subsegment \"" + std::string(name) + "\"");
+    return SubsegmentScope();
+  }
+  auto subsegment = detail::RecorderCore::begin_subsegment(name, parent_entity);
+  if (!subsegment) return SubsegmentScope();
+  return SubsegmentScope(std::move(subsegment));  // not pushed on this thread's context stack
+}
+
 bool Recorder::flush(std::chrono::milliseconds timeout) noexcept {
   return core_->emitter().flush(timeout);
 }

@@ -73,6 +73,24 @@ TEST_F(ContextTest, StartSegmentLeavesTheCallingThreadUntouched) {
   EXPECT_NE(testing::find_by_name(entities, "started"), nullptr);
 }
 
+TEST_F(ContextTest, StartSubsegmentJoinsItsParentWithoutBecomingCurrent) {
+  auto segment = recorder_.begin_segment("segment");
+  auto call = recorder_.start_subsegment("call", segment.context());
+  EXPECT_EQ(current_context().entity_id(), segment.id());
+  EXPECT_EQ(call.trace_id(), segment.trace_id());
+  std::thread completes_elsewhere([call = std::move(call)]() mutable { call.end(); });
+  completes_elsewhere.join();
+  segment.end();
+  EXPECT_TRUE(current_context().empty());
+  ASSERT_TRUE(recorder_.flush(std::chrono::seconds(5)));
+  ASSERT_TRUE(daemon_.wait_for_documents(1, std::chrono::seconds(5)));
+  const auto entities = testing::flatten(daemon_.documents());
+  ASSERT_EQ(entities.size(), 2u);  // the call is embedded in its segment
+  EXPECT_NE(testing::find_by_name(entities, "call"), nullptr);
+  // Without a parent: the context-missing strategy, an inert scope.
+  EXPECT_FALSE(recorder_.start_subsegment("orphan", Context{}).active());
+}
+
 TEST_F(ContextTest, EndingOutOfOrderRemovesOnlyThatEntity) {
   auto segment = recorder_.begin_segment("segment");
   auto a = recorder_.begin_subsegment("a");
