@@ -50,14 +50,8 @@ void ClientCall::record_response(const http::response_header<>& response,
   const int status = static_cast<int>(response.result_int());
   auto declared = response.find(http::field::content_length);
   if (declared != response.end()) {
-    std::string_view text = integrations::trim(view(declared->value()));
-    std::uint64_t length = 0;
-    bool valid = !text.empty() && text.size() <= 19;
-    for (char c : text) {
-      if (c < '0' || c > '9') valid = false;
-      length = length * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    if (valid) content_length = length;  // the declared length wins over the bytes counted
+    // The declared length wins over the bytes counted.
+    if (auto length = integrations::parse_content_length(view(declared->value()))) content_length = length;
   }
   integrations::record_response(subsegment_, status, content_length);
 }

@@ -7,6 +7,8 @@
 
 #include <cctype>
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -73,6 +75,18 @@ inline std::string recorded_url(std::string_view scheme, std::string_view author
   url.append(path);
   if (keep_query) url.append(query);
   return url;
+}
+
+// A Content-Length value: decimal digits only (at most 19, so it fits), spaces trimmed.
+inline std::optional<std::uint64_t> parse_content_length(std::string_view text) noexcept {
+  text = trim(text);
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return value;
 }
 
 }  // namespace xray::integrations

@@ -1,0 +1,95 @@
+// Internal to the integrations: what an incoming request records (spec §9.1, §4.3, §4.4), in one
+// place for every server integration (Beast today; gRPC and Lambda next).
+//
+//   IncomingRequest in{method, scheme, host_header, path, query, user_agent, forwarded_for, peer};
+//   SegmentScope segment = begin_incoming_request(recorder, naming, trusted, header_value, in);
+//   ... handle ...
+//   record_incoming_response(segment, status, content_length);
+//   std::string value = response_trace_header(segment);  // when the response carries it
+//
+// Thread safety: as SegmentScope (one scope, one thread at a time).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "common/http_util.hpp"
+#include "xray/recorder.hpp"
+#include "xray/wildcard.hpp"
+
+namespace xray::integrations {
+
+// How a server names its segments (AWS_XRAY_TRACING_NAME, applied by the recorder, wins over all).
+struct SegmentNaming {
+  std::string name;           // fixed name; when empty, the host may name it
+  std::string host_pattern;   // a Host (without port) matching this `*`/`?` pattern names it
+  std::string fallback_name;  // otherwise; empty: the recorder's service name
+};
+
+inline std::string segment_name(const SegmentNaming& naming, std::string_view host) {
+  if (!naming.name.empty()) return naming.name;
+  if (!naming.host_pattern.empty() && !host.empty() && wildcard_match(naming.host_pattern, host)) {
+    return std::string(host);
+  }
+  return naming.fallback_name;
+}
+
+struct IncomingRequest {
+  std::string_view method;
+  std::string_view scheme;         // from X-Forwarded-Proto, the target, or the server's own
+  std::string_view authority;      // the Host header (or the absolute target's authority)
+  std::string_view path;
+  std::string_view query;
+  bool record_query = false;
+  std::string_view user_agent;
+  std::string_view forwarded_for;  // first X-Forwarded-For entry, trimmed; empty when absent
+  std::string_view peer_address;
+};
+
+// The incoming request's segment: the trace header adopted only from a trusted client (spec §4.3;
+// the first of several lines), the sampling request from host, method and path, and http.request.
+// The segment is not made current on this thread: a server may finish the request on another.
+inline SegmentScope begin_incoming_request(Recorder& recorder, const SegmentNaming& naming,
+                                           bool trust_incoming_header,
+                                           std::string_view incoming_trace_header,
+                                           const IncomingRequest& request) {
+  TraceHeader upstream;
+  if (trust_incoming_header) upstream = TraceHeader::parse(incoming_trace_header);
+  const std::string_view host = host_without_port(request.authority);
+  SamplingRequest sampling;
+  sampling.host = host;
+  sampling.method = request.method;
+  sampling.url_path = request.path;
+  SegmentScope segment = recorder.start_segment(segment_name(naming, host), upstream, sampling);
+  if (!segment.sampled()) return segment;  // nothing would be recorded: skip building strings
+  HttpRequestInfo info;
+  info.method = std::string(request.method);
+  info.url = recorded_url(request.scheme, request.authority, request.path, request.query,
+                          request.record_query);
+  info.user_agent = std::string(request.user_agent);
+  if (!request.forwarded_for.empty()) {
+    info.client_ip = std::string(request.forwarded_for);
+    info.x_forwarded_for = true;
+  } else {
+    info.client_ip = std::string(request.peer_address);
+  }
+  segment.set_http_request(std::move(info));
+  return segment;
+}
+
+// http.response.status with its flags (4xx error, 429 throttle, 5xx fault) and content length.
+inline void record_incoming_response(SegmentScope& segment, int status,
+                                     std::optional<std::uint64_t> content_length) noexcept {
+  if (status > 0) segment.set_http_status(status);
+  if (content_length) segment.set_http_content_length(*content_length);
+}
+
+// The X-Amzn-Trace-Id value of the response (spec §4.4); empty when there is nothing to say.
+inline std::string response_trace_header(const SegmentScope& segment) {
+  return segment.response_header().to_string();
+}
+
+}  // namespace xray::integrations
