@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,7 @@
 #include "xray/export.hpp"
 #include "xray/http_request_info.hpp"
 #include "xray/sql_info.hpp"
+#include "xray/stack.hpp"
 #include "xray/trace_header.hpp"
 
 namespace xray {
@@ -79,6 +81,10 @@ class XRAY_EXPORT EntityScope {
   // flag by itself: the response status (set_http_status: 4xx error, 429 throttle, 5xx fault) or
   // an explicit set_error/set_fault decides, in either order (spec §2.5).
   void add_exception(const std::exception& e, bool remote = false) noexcept;
+  // As above, with where it happened (e.g. xray::capture_stack()): at most kMaxStackFrames are
+  // kept on the outermost exception, the rest counted in its `truncated`.
+  void add_exception(const std::exception& e, std::vector<StackFrame> stack,
+                     bool remote = false) noexcept;
   // As above, for an exception_ptr (non-std exceptions are recorded with type "unknown").
   void add_exception(const std::exception_ptr& e, bool remote = false) noexcept;
   // As above, for an error that is not a C++ exception object, e.g. the error code and message a

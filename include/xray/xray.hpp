@@ -13,6 +13,7 @@
 #include "xray/sampling.hpp"
 #include "xray/segment_scope.hpp"
 #include "xray/sql_info.hpp"
+#include "xray/stack.hpp"
 #include "xray/stats.hpp"
 #include "xray/subsegment_scope.hpp"
 #include "xray/trace_header.hpp"

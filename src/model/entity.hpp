@@ -22,6 +22,7 @@
 
 #include "xray/http_request_info.hpp"
 #include "xray/sql_info.hpp"
+#include "xray/stack.hpp"
 
 namespace xray::detail {
 
@@ -30,11 +31,7 @@ using EntityId = std::uint64_t;  // 0 means "none"
 // Estimated size of a subsegment with no fields but its name: ids, times, keys, punctuation.
 inline constexpr std::size_t kSubsegmentBaseBytes = 100;
 
-struct StackFrame {
-  std::string path;
-  int line = 0;
-  std::string label;
-};
+using StackFrame = xray::StackFrame;
 
 struct ExceptionRecord {
   EntityId id = 0;

@@ -280,14 +280,27 @@ void EntityScope::put_metadata(std::string_view key, nlohmann::json value,
 }
 
 void EntityScope::add_exception(const std::exception& e, bool remote) noexcept {
+  add_exception(e, std::vector<StackFrame>{}, remote);
+}
+
+void EntityScope::add_exception(const std::exception& e, std::vector<StackFrame> stack,
+                                bool remote) noexcept {
   if (!sampled()) return;
   try {
     auto chain = exception_chain(e, remote);
+    if (!chain.empty()) {
+      if (stack.size() > kMaxStackFrames) {
+        chain.front().truncated = static_cast<int>(stack.size() - kMaxStackFrames);
+        stack.resize(kMaxStackFrames);
+      }
+      chain.front().stack = std::move(stack);
+    }
     std::size_t bytes = 0;
-    for (const auto& item : chain) bytes += item.type.size() + item.message.size() + 80;
+    for (const auto& item : chain) {
+      bytes += item.type.size() + item.message.size() + 80;
+      for (const auto& frame : item.stack) bytes += frame.path.size() + frame.label.size() + 40;
+    }
     record(entity_, [&](Entity& entity) {
-      // A remote exception (the downstream service answered with an error) sets no flag by
-      // itself: the response status or an explicit call decides (spec §2.5 decision).
       if (!remote) entity.fault = true;
       entity.cause_id = 0;
       for (auto& item : chain) entity.exceptions.push_back(std::move(item));

@@ -256,6 +256,32 @@ TEST_F(RecorderTest, RemoteExceptionsSetNoFlagTheStatusDecidesInEitherOrder) {
   EXPECT_FALSE((*local)["cause"]["exceptions"][0].contains("remote"));
 }
 
+TEST_F(RecorderTest, ExceptionsCarryCapturedStackFramesBoundedTo50) {
+  std::vector<StackFrame> frames = capture_stack();
+  ASSERT_GT(frames.size(), 3u);
+  for (const auto& frame : frames) {
+    EXPECT_FALSE(frame.path.empty());
+    EXPECT_FALSE(frame.label.empty());  // a symbol, or 0x<offset> in an executable
+  }
+  // The C library exports its symbols: the outermost frames are named.
+  bool named = false;
+  for (const auto& frame : frames) named = named || frame.label.find("libc_start") != std::string::npos;
+  EXPECT_TRUE(named);
+  EXPECT_EQ(capture_stack(3).size(), 3u);
+
+  std::vector<StackFrame> deep(60, StackFrame{"orders.cpp", 12, "handle"});
+  {
+    auto segment = recorder_.begin_segment("stacked");
+    segment.add_exception(std::runtime_error("boom"), deep);
+  }
+  json doc = only_document();
+  const json& exception = doc["cause"]["exceptions"][0];
+  ASSERT_EQ(exception["stack"].size(), 50u);
+  EXPECT_EQ(exception["truncated"], 10);
+  EXPECT_EQ(exception["stack"][0], (json{{"path", "orders.cpp"}, {"line", 12}, {"label", "handle"}}));
+  EXPECT_EQ(doc["fault"], true);
+}
+
 TEST_F(RecorderTest, SubsegmentFieldsSqlNamespaceAwsAndPrecursors) {
   std::string first_id;
   {
