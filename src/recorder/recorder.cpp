@@ -57,16 +57,9 @@ SubsegmentScope Recorder::begin_subsegment(std::string_view name) {
 }
 
 SubsegmentScope Recorder::begin_subsegment(std::string_view name, const Context& parent) {
-  const auto& parent_entity = detail::ContextAccess::entity(parent);
-  if (!parent_entity) {
-    if (!core_->settings()->enabled) return SubsegmentScope();
-    core_->context_missing("begin subsegment \"" + std::string(name) + "\"");
-    return SubsegmentScope();
-  }
-  auto subsegment = detail::RecorderCore::begin_subsegment(name, parent_entity);
-  if (!subsegment) return SubsegmentScope();
-  detail::push_current(subsegment);
-  return SubsegmentScope(std::move(subsegment));
+  SubsegmentScope subsegment = start_subsegment(name, parent);
+  if (subsegment.active()) detail::push_current(subsegment.entity_);
+  return subsegment;
 }
 
 SubsegmentScope Recorder::start_subsegment(std::string_view name, const Context& parent) {

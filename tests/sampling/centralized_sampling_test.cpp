@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_http_server.hpp"
+#include "support/fake_sampling_proxy.hpp"
 #include "support/test_recorder.hpp"
 #include "xray/recorder.hpp"
 
@@ -22,60 +23,13 @@ using testing::FakeHttpServer;
 using testing::HttpReply;
 using testing::RecordedRequest;
 
+// The shared fake proxy and rule builders (tests/support/fake_sampling_proxy.hpp).
+using FakeProxy = testing::FakeSamplingProxy;
+using testing::rules_page;
+
 json rule(const std::string& name, int priority, double rate, int reservoir, const std::string& path = "*") {
-  return {{"SamplingRule",
-           {{"RuleName", name}, {"ResourceARN", "*"}, {"Priority", priority}, {"FixedRate", rate},
-            {"ReservoirSize", reservoir}, {"ServiceName", "*"}, {"ServiceType", "*"}, {"Host", "*"},
-            {"HTTPMethod", "*"}, {"URLPath", path}, {"Version", 1}, {"Attributes", json::object()}}}};
+  return testing::sampling_rule(name, priority, rate, reservoir, path);
 }
-
-json rules_page(json records, const char* token = nullptr) {
-  return {{"SamplingRuleRecords", std::move(records)},
-          {"NextToken", token ? json(token) : json(nullptr)}};
-}
-
-// The daemon's TCP proxy: serves whatever the test puts in `rules` / `targets`.
-class FakeProxy {
- public:
-  FakeProxy()
-      : server_([this](const RecordedRequest& request) {
-          std::lock_guard<std::mutex> lock(mutex_);
-          if (request.target == "/GetSamplingRules") return rules_reply_(request);
-          if (request.target == "/SamplingTargets") return targets_reply_(request);
-          return HttpReply(404);
-        }) {}
-
-  void serve_rules(std::function<HttpReply(const RecordedRequest&)> reply) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    rules_reply_ = std::move(reply);
-  }
-  void serve_rules(const json& body) {
-    serve_rules([text = body.dump()](const RecordedRequest&) { return HttpReply(200, {}, text); });
-  }
-  void serve_targets(const json& body) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    targets_reply_ = [text = body.dump()](const RecordedRequest&) { return HttpReply(200, {}, text); };
-  }
-  std::vector<RecordedRequest> requests(const std::string& target) const {
-    std::vector<RecordedRequest> out;
-    for (auto& r : server_.requests()) {
-      if (r.target == target) out.push_back(r);
-    }
-    return out;
-  }
-  Endpoint endpoint() const { return {"127.0.0.1", server_.port()}; }
-  FakeHttpServer& server() { return server_; }
-
- private:
-  mutable std::mutex mutex_;
-  std::function<HttpReply(const RecordedRequest&)> rules_reply_ = [](const RecordedRequest&) {
-    return HttpReply(200, {}, rules_page(json::array()).dump());
-  };
-  std::function<HttpReply(const RecordedRequest&)> targets_reply_ = [](const RecordedRequest&) {
-    return HttpReply(200, {}, "{}");
-  };
-  FakeHttpServer server_;
-};
 
 // A fallback that says what it decided, so tests see who decided.
 class CountingFallback final : public SamplingStrategy {
