@@ -20,6 +20,7 @@
 
 #include "support/fake_daemon.hpp"
 #include "support/fake_http_server.hpp"
+#include "support/centralized_cache_fixture.hpp"
 #include "support/fake_sampling_proxy.hpp"
 #include "support/test_recorder.hpp"
 #include "xray/recorder.hpp"
@@ -36,55 +37,25 @@ using testing::HttpReply;
 using testing::RecordedRequest;
 using testing::rules_page;
 using testing::sampling_rule;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::uint64_t kTenMegabytes = 10 * 1024 * 1024;
 
 // A fallback that counts its decisions (and samples nothing), so a test sees who decided.
-class CountingFallback final : public SamplingStrategy {
- public:
-  SamplingDecision decide(const SamplingRequest&) noexcept override {
-    ++calls;
-    return {false, ""};
-  }
-  std::string describe() const override { return "counting fallback"; }
-  std::atomic<int> calls{0};
-};
-
 // Waits (polling, up to `timeout`) for a log line containing `text`: the poller's outcome is only
 // visible in the log.
 bool wait_for_log(const CapturedLog& log, std::string_view text, std::chrono::milliseconds timeout) {
-  const auto until = Clock::now() + timeout;
+  const auto until = SteadyClock::now() + timeout;
   while (!log.contains(text)) {
-    if (Clock::now() >= until) return false;
+    if (SteadyClock::now() >= until) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return true;
 }
 
 // The cache driven directly: no poller thread, time and draws injected.
-class SamplingProxyFaultsTest : public ::testing::Test {
+class SamplingProxyFaultsTest : public testing::CentralizedCacheTest {
  protected:
-  SamplingProxyFaultsTest() {
-    logger_.set_sink(log_.sink());
-    logger_.set_level(LogLevel::kDebug);
-    logger_.set_rate_limit_interval(std::chrono::nanoseconds(0));
-    CentralizedOptions options;
-    options.now = [this] { return now_.load(); };
-    options.draw = [this] { return draw_.load(); };
-    options.start_poller = false;
-    cache_ = std::make_shared<CentralizedRuleCache>(logger_, options);
-    cache_->set_endpoint(proxy_.endpoint());
-    fallback_ = std::make_shared<CountingFallback>();
-    sampling_ = std::make_shared<CentralizedSampling>(cache_, fallback_);
-  }
-
-  SamplingDecision decide(const char* path = "/") {
-    SamplingRequest request;
-    request.url_path = path;
-    return sampling_->decide(request);
-  }
-
   std::size_t lines_containing(std::string_view text) const {
     std::size_t count = 0;
     for (const auto& line : log_.lines()) count += line.find(text) != std::string::npos ? 1 : 0;
@@ -96,15 +67,6 @@ class SamplingProxyFaultsTest : public ::testing::Test {
     ASSERT_TRUE(cache_->refresh_rules(now_));
     ASSERT_EQ(decide().rule_name, "good");
   }
-
-  CapturedLog log_;
-  Logger logger_;
-  FakeSamplingProxy proxy_;
-  std::atomic<double> now_{1530923100.0};
-  std::atomic<double> draw_{0.99};
-  std::shared_ptr<CentralizedRuleCache> cache_;
-  std::shared_ptr<CountingFallback> fallback_;
-  std::shared_ptr<CentralizedSampling> sampling_;
 };
 
 TEST_F(SamplingProxyFaultsTest, OneBytePerSecondFailsByTheDeadlineForRulesAndTargets) {
@@ -112,10 +74,10 @@ TEST_F(SamplingProxyFaultsTest, OneBytePerSecondFailsByTheDeadlineForRulesAndTar
   proxy_.serve_rules([valid](const RecordedRequest&) {
     return HttpReply::trickle(1, HttpReply(200, {}, valid));
   });
-  auto start = Clock::now();
+  auto start = SteadyClock::now();
   EXPECT_FALSE(cache_->refresh_rules(now_));
   // Functional bound: the 2 s deadline holds; the whole answer would take minutes at 1 byte/s.
-  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+  EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(5));
   EXPECT_TRUE(log_.contains("sampling rules not refreshed")) << ::testing::PrintToString(log_.lines());
   EXPECT_FALSE(decide().sampled);
   EXPECT_EQ(fallback_->calls, 1);  // never had rules: the local fallback decides
@@ -124,9 +86,9 @@ TEST_F(SamplingProxyFaultsTest, OneBytePerSecondFailsByTheDeadlineForRulesAndTar
   proxy_.serve_targets([](const RecordedRequest&) {
     return HttpReply::trickle(1, HttpReply(200, {}, R"({"SamplingTargetDocuments":[]})"));
   });
-  start = Clock::now();
+  start = SteadyClock::now();
   EXPECT_FALSE(cache_->refresh_targets(now_ + 10));
-  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+  EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(5));
   EXPECT_TRUE(log_.contains("sampling targets not refreshed"));
   EXPECT_EQ(decide().rule_name, "good");  // the rules last fetched keep deciding
   EXPECT_EQ(fallback_->calls, 1);
@@ -143,11 +105,11 @@ TEST_F(SamplingProxyFaultsTest, TenMegabytesAreRefusedAtTheCapNotBuffered) {
     proxy_.serve_targets([reply](const RecordedRequest&) { return reply; });
     const std::size_t refused_before = lines_containing("body limit");
     std::uint64_t sent_before = proxy_.server().bytes_sent();
-    auto start = Clock::now();
+    auto start = SteadyClock::now();
     EXPECT_FALSE(cache_->refresh_rules(now_));
     // Refused at the cap (kMaxResponseBytes, 4 MB), not at the 2 s deadline; with a declared
     // length before any body byte is read, so the proxy never gets to write its 10 MB.
-    EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
+    EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(2));
     EXPECT_EQ(lines_containing("body limit"), refused_before + 1);
     if (declared) {
       EXPECT_LT(proxy_.server().bytes_sent() - sent_before, kTenMegabytes);
@@ -155,10 +117,10 @@ TEST_F(SamplingProxyFaultsTest, TenMegabytesAreRefusedAtTheCapNotBuffered) {
 
     decide();  // statistics to report
     sent_before = proxy_.server().bytes_sent();
-    start = Clock::now();
+    start = SteadyClock::now();
     EXPECT_FALSE(cache_->refresh_targets(now_ + 10));
     now_ = now_ + 10;
-    EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
+    EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(2));
     EXPECT_EQ(lines_containing("body limit"), refused_before + 2);
     if (declared) {
       EXPECT_LT(proxy_.server().bytes_sent() - sent_before, kTenMegabytes);
@@ -390,9 +352,9 @@ TEST_P(RecorderAgainstABadProxyTest, SamplesByTheLocalDefaultSendsAndShutsDownPr
 
   // Destroyed with the poll in flight (hang, trickle: the proxy would hold it for the 2 s
   // deadline) or idle: either way at once. Generous functional bound, not a benchmark.
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   recorder.reset();
-  EXPECT_LT(Clock::now() - start, std::chrono::seconds(1));
+  EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(1));
   EXPECT_THAT(daemon.errors(), IsEmpty());
 }
 

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_http_server.hpp"
+#include "support/centralized_cache_fixture.hpp"
 #include "support/fake_sampling_proxy.hpp"
 #include "support/test_recorder.hpp"
 #include "xray/recorder.hpp"
@@ -31,48 +32,8 @@ json rule(const std::string& name, int priority, double rate, int reservoir, con
   return testing::sampling_rule(name, priority, rate, reservoir, path);
 }
 
-// A fallback that says what it decided, so tests see who decided.
-class CountingFallback final : public SamplingStrategy {
- public:
-  SamplingDecision decide(const SamplingRequest&) noexcept override {
-    ++calls;
-    return {false, ""};
-  }
-  std::string describe() const override { return "counting fallback"; }
-  std::atomic<int> calls{0};
-};
-
-class CentralizedSamplingTest : public ::testing::Test {
- protected:
-  CentralizedSamplingTest() {
-    logger_.set_sink(log_.sink());
-    logger_.set_level(LogLevel::kDebug);
-    logger_.set_rate_limit_interval(std::chrono::nanoseconds(0));
-    CentralizedOptions options;
-    options.now = [this] { return now_.load(); };
-    options.draw = [this] { return draw_.load(); };
-    options.start_poller = false;
-    cache_ = std::make_shared<CentralizedRuleCache>(logger_, options);
-    cache_->set_endpoint(proxy_.endpoint());
-    fallback_ = std::make_shared<CountingFallback>();
-    sampling_ = std::make_shared<CentralizedSampling>(cache_, fallback_);
-  }
-
-  SamplingDecision decide(const char* path = "/") {
-    SamplingRequest request;
-    request.url_path = path;
-    return sampling_->decide(request);
-  }
-
-  testing::CapturedLog log_;
-  Logger logger_;
-  FakeProxy proxy_;
-  std::atomic<double> now_{1530923100.0};
-  std::atomic<double> draw_{0.99};
-  std::shared_ptr<CentralizedRuleCache> cache_;
-  std::shared_ptr<CountingFallback> fallback_;
-  std::shared_ptr<CentralizedSampling> sampling_;
-};
+using testing::CountingFallback;
+class CentralizedSamplingTest : public testing::CentralizedCacheTest {};
 
 TEST_F(CentralizedSamplingTest, LocalFallbackDecidesUntilRulesArrive) {
   EXPECT_FALSE(decide().sampled);
