@@ -23,6 +23,7 @@
 
 #include "support/fake_daemon.hpp"
 #include "support/fake_http_server.hpp"
+#include "support/gate.hpp"
 #include "support/temp_file.hpp"
 #include "support/test_recorder.hpp"
 #include "xray/recorder.hpp"
@@ -130,24 +131,7 @@ std::vector<std::vector<std::pair<std::string, std::string>>> wrong_types(Metada
   return {};
 }
 
-// A latch the fake server's handler waits on until the test opens it.
-class Gate {
- public:
-  void wait() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    opened_.wait(lock, [this] { return open_; });
-  }
-  void open() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    open_ = true;
-    opened_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable opened_;
-  bool open_ = false;
-};
+using testing::Gate;
 
 json aws_of(const json& document) {
   return document.is_object() ? document.value("aws", json::object()) : json::object();

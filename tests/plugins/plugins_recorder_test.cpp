@@ -13,6 +13,7 @@
 #include "recorder/recorder_core.hpp"
 #include "support/fake_daemon.hpp"
 #include "support/fake_http_server.hpp"
+#include "support/gate.hpp"
 #include "support/temp_file.hpp"
 #include "support/test_recorder.hpp"
 #include "xray/recorder.hpp"
@@ -61,37 +62,10 @@ HttpReply metadata_server(const RecordedRequest& request) {
   return HttpReply(404);
 }
 
-// A latch the fake server's handler waits on until the test opens it.
-class Gate {
- public:
-  void wait() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    opened_.wait(lock, [this] { return open_; });
-  }
-  void open() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    open_ = true;
-    opened_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable opened_;
-  bool open_ = false;
-};
+using testing::Gate;
+using testing::OpenOnExit;
 
 // Opens the gate on scope exit, so a failing assertion never leaves the server's thread blocked.
-class OpenOnExit {
- public:
-  explicit OpenOnExit(Gate& gate) : gate_(gate) {}
-  ~OpenOnExit() { gate_.open(); }
-  OpenOnExit(const OpenOnExit&) = delete;
-  OpenOnExit& operator=(const OpenOnExit&) = delete;
-
- private:
-  Gate& gate_;
-};
-
 std::shared_ptr<const Plugin> ec2_at(const FakeHttpServer& server) {
   plugins::Ec2Options options;
   options.endpoint = "127.0.0.1:" + std::to_string(server.port());
