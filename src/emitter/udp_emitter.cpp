@@ -46,15 +46,14 @@ struct UdpEmitter::Shared {
   std::uint64_t completed = 0;  // trees sent or dropped by the thread
   bool stopping = false;
   bool closed = false;
-  std::chrono::steady_clock::time_point drain_deadline{};
   std::unique_ptr<std::thread> thread;
-  // drain_deadline as steady nanoseconds, readable without the mutex by a pending DNS wait;
-  // the maximum while not shutting down.
+  // When shutdown() gives up sending, as steady_clock nanoseconds; the maximum until shutdown.
+  // Atomic: a pending DNS wait and the sending loop read it without the mutex.
   std::atomic<std::int64_t> drain_deadline_ns{INT64_MAX};
 
-  // Guarded: the drain deadline, or far in the future while not shutting down.
-  std::chrono::steady_clock::time_point drain_deadline_at() const {
-    return stopping ? drain_deadline : std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point drain_deadline() const {
+    return std::chrono::steady_clock::time_point(
+        std::chrono::nanoseconds(drain_deadline_ns.load(std::memory_order_relaxed)));
   }
 };
 
@@ -183,9 +182,10 @@ void UdpEmitter::shutdown(std::chrono::milliseconds timeout) noexcept {
     std::lock_guard<std::mutex> lock(shared_->mutex);
     shared_->closed = true;
     shared_->stopping = true;
-    shared_->drain_deadline = std::chrono::steady_clock::now() + timeout;
-    shared_->drain_deadline_ns.store(shared_->drain_deadline.time_since_epoch().count(),
-                                     std::memory_order_relaxed);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    shared_->drain_deadline_ns.store(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count(),
+        std::memory_order_relaxed);
     thread = std::move(shared_->thread);
   }
   shared_->work_cv.notify_one();
@@ -249,8 +249,7 @@ void UdpEmitter::run() noexcept {
       std::unique_lock<std::mutex> lock(shared.mutex);
       while (!shared.stopping && shared.queue.empty()) shared.work_cv.wait_for(lock, kIdlePoll);
       if (shared.queue.empty()) return;  // stopping and drained
-      if (!batch_holder ||
-          (shared.stopping && std::chrono::steady_clock::now() >= shared.drain_deadline)) {
+      if (!batch_holder || past_drain_deadline()) {
         // Out of time: what is left is dropped, and counted, so flush() callers are released.
         (batch_holder ? dropped_at_shutdown_ : dropped_queue_full_)
             .fetch_add(shared.queue.size(), std::memory_order_relaxed);
@@ -276,7 +275,7 @@ void UdpEmitter::run() noexcept {
       std::unique_lock<std::mutex> lock(shared.mutex);
       for (;;) {
         // Recomputed after every wake-up: shutdown() moves the deadline forward.
-        const auto until = std::min(socket.next_attempt, shared.drain_deadline_at());
+        const auto until = std::min(socket.next_attempt, shared.drain_deadline());
         if (std::chrono::steady_clock::now() >= until) break;
         shared.work_cv.wait_until(lock, until);
       }
@@ -327,11 +326,6 @@ void UdpEmitter::run() noexcept {
         root.reset();
         continue;
       }
-      if (!socket.connected_to) {
-        send_errors_.fetch_add(1, std::memory_order_relaxed);
-        root.reset();  // destroy the tree here, off the request path
-        continue;
-      }
       DocumentContext context;
       context.trace_id = root->tree->trace_id;
       if (plugins) {
@@ -358,8 +352,7 @@ void UdpEmitter::run() noexcept {
 }
 
 bool UdpEmitter::past_drain_deadline() const noexcept {
-  return std::chrono::steady_clock::now().time_since_epoch().count() >=
-         shared_->drain_deadline_ns.load(std::memory_order_relaxed);
+  return std::chrono::steady_clock::now() >= shared_->drain_deadline();
 }
 
 void UdpEmitter::connect(Socket& socket, const DaemonAddress& address) noexcept {
@@ -520,6 +513,8 @@ void UdpEmitter::after_fork_child() noexcept {
   fresh->address = old->address;
   fresh->closed = old->closed;
   fresh->stopping = old->stopping;
+  fresh->drain_deadline_ns.store(old->drain_deadline_ns.load(std::memory_order_relaxed),
+                                 std::memory_order_relaxed);
   old->thread.release();  // NOLINT: the thread object refers to a thread of the parent
   old->mutex.unlock();
   shared_ = std::move(fresh);

@@ -118,7 +118,7 @@ void CentralizedRuleCache::activate() noexcept {
     }
     activated_.store(true, std::memory_order_relaxed);
     rules_requested_ = true;  // the first fetch happens at the first decision (spec §7.4)
-    if (options_.start_poller && !poller_ && !stopping_) {
+    if (options_.start_poller && !poller_ && !stop_requested_.load(std::memory_order_relaxed)) {
       poller_ = std::make_unique<std::thread>(&CentralizedRuleCache::run, this);
     }
   } catch (...) {
@@ -138,13 +138,12 @@ void CentralizedRuleCache::unlock_after_fork() noexcept {
 }
 
 void CentralizedRuleCache::stop() noexcept {
-  // Raised first and outside the lock: a poll in progress sees it within a few milliseconds
-  // (between pages, and inside the HTTP exchange) and returns, so the join below is short.
-  stop_requested_.store(true, std::memory_order_relaxed);
   std::unique_ptr<std::thread> poller;
   {
+    // Set under the lock, so the poller's wait cannot miss it; a poll in progress sees it within
+    // a few milliseconds (between pages, and inside the HTTP exchange), so the join is short.
     std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
+    stop_requested_.store(true, std::memory_order_relaxed);
     poller = std::move(poller_);
   }
   wake_.notify_one();
@@ -159,9 +158,10 @@ void CentralizedRuleCache::run() noexcept {
   auto next_rules = std::chrono::steady_clock::now();
   auto next_targets = next_rules + seconds(kTargetsInterval + uniform(0.1));
   std::unique_lock<std::mutex> lock(mutex_);
-  while (!stopping_) {
+  auto stopping = [this] { return stop_requested_.load(std::memory_order_relaxed); };
+  while (!stopping()) {
     auto wake_at = rules_requested_ ? std::chrono::steady_clock::now() : std::min(next_rules, next_targets);
-    if (wake_.wait_until(lock, wake_at, [&] { return stopping_ || rules_requested_; }) && stopping_) break;
+    if (wake_.wait_until(lock, wake_at, [&] { return stopping() || rules_requested_; }) && stopping()) break;
     auto now = std::chrono::steady_clock::now();
     bool rules_due = rules_requested_ || now >= next_rules;
     bool targets_due = now >= next_targets;

@@ -95,12 +95,12 @@ class CentralizedRuleCache {
   std::unique_ptr<const RuleSet> owned_;  // the current snapshot; written under both mutexes
   std::deque<std::pair<double, std::unique_ptr<const RuleSet>>> retired_;  // guarded
   bool rules_requested_ = false;                               // guarded
-  bool stopping_ = false;                                      // guarded
   std::unique_ptr<std::thread> poller_;                        // guarded
   // One poll at a time (poller thread and tests); guards owned_ for writing, with mutex_. Replaced
   // in a forked child, where the parent's poller may have held it.
   std::unique_ptr<std::mutex> poll_mutex_ = std::make_unique<std::mutex>();
-  std::atomic<bool> stop_requested_{false};  // set by stop(); polls in progress give up
+  // Set by stop() (under mutex_, for the poller's wait); polls in progress read it without it.
+  std::atomic<bool> stop_requested_{false};
 };
 
 class CentralizedSampling final : public SamplingStrategy {
