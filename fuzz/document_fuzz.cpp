@@ -304,8 +304,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       slots.push_back(std::move(slot));
     } else if (op == 3) {
-      slots[in.ConsumeIntegralInRange<std::size_t>(0, slots.size() - 1)].end();
+      Slot& slot = slots[in.ConsumeIntegralInRange<std::size_t>(0, slots.size() - 1)];
+      if (std::getenv("XRAY_FUZZ_PRINT") != nullptr && slot.live()) {
+        std::fprintf(stderr, "op: end %s\n", slot.scope()->id().c_str());
+      }
+      slot.end();
     } else if (op == 4) {
+      if (std::getenv("XRAY_FUZZ_PRINT") != nullptr) std::fprintf(stderr, "op: run_due\n");
       // The abandoned-subsegment timer fires now (spec §6.1), on this thread.
       h.core().housekeeper().run_due(std::chrono::steady_clock::now() + std::chrono::hours(2));
     } else {

@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -62,27 +61,14 @@ inline bool is_clean_name(const std::string& name) {
 class DocumentChecker {
  public:
   // Ids of complete entities seen since the last reset: each is sent complete exactly once (it
-  // may have been sent before as in_progress, spec §6.1). One exception, the abandoned-subsegment
-  // path: an entity first sent complete while an ancestor or a descendant was in_progress is sent
-  // again in the document that completes them; that first send is `provisional`.
+  // may have been sent before as in_progress, spec §6.1, never after).
   std::set<std::string> ids;
-  std::set<std::string> provisional_ids;
-  std::set<std::string> in_progress_ids;
-  std::map<std::string, std::string> parents;  // entity id -> parent id, across documents
   std::size_t datagrams = 0;
 
-  // Complete entities seen, counting each once.
-  std::size_t complete_entities() const {
-    std::size_t n = ids.size();
-    for (const auto& id : provisional_ids) n += ids.count(id) == 0 ? 1 : 0;
-    return n;
-  }
+  std::size_t complete_entities() const { return ids.size(); }
 
   void reset() {
     ids.clear();
-    provisional_ids.clear();
-    in_progress_ids.clear();
-    parents.clear();
     datagrams = 0;
   }
 
@@ -110,22 +96,12 @@ class DocumentChecker {
     XRAY_FUZZ_CHECK(!parsed.is_discarded(), "document is not valid JSON");
     XRAY_FUZZ_CHECK(parsed.is_object(), "document is not a JSON object");
     // Exactly one document: nlohmann rejects trailing content, so a second value cannot hide here.
-    check_entity(parsed, root, "");
+    check_entity(parsed, root);
   }
 
  private:
-  bool has_open_ancestor(std::string id) const {
-    for (int depth = 0; depth < 1000; ++depth) {
-      auto parent = parents.find(id);
-      if (parent == parents.end()) return false;
-      id = parent->second;
-      if (in_progress_ids.count(id) != 0) return true;
-    }
-    return false;
-  }
-
-  // Checks `entity` and its subtree; returns whether anything in it is in_progress.
-  bool check_entity(const nlohmann::json& entity, bool root, const std::string& embedded_in) {
+  // Checks `entity` and its subtree.
+  void check_entity(const nlohmann::json& entity, bool root) {
     auto name = entity.find("name");
     XRAY_FUZZ_CHECK(name != entity.end() && name->is_string(), "entity without a string name");
     XRAY_FUZZ_CHECK(is_clean_name(name->get_ref<const std::string&>()),
@@ -136,12 +112,6 @@ class DocumentChecker {
     if (root) {
       auto trace_id = entity.find("trace_id");
       XRAY_FUZZ_CHECK(trace_id != entity.end() && trace_id->is_string(), "root without trace_id");
-      auto parent_id = entity.find("parent_id");
-      if (parent_id != entity.end() && parent_id->is_string()) {
-        parents[id_text] = parent_id->get<std::string>();
-      }
-    } else {
-      parents[id_text] = embedded_in;
     }
     XRAY_FUZZ_CHECK(entity.contains("start_time") && entity["start_time"].is_number(),
                     "entity without a numeric start_time");
@@ -155,30 +125,19 @@ class DocumentChecker {
       }
     }
     auto in_progress = entity.find("in_progress");
-    const bool open = in_progress != entity.end() && *in_progress == true;
-    if (open) {
-      in_progress_ids.insert(id_text);
+    if (in_progress != entity.end() && *in_progress == true) {
+      XRAY_FUZZ_CHECK(ids.count(id_text) == 0, "entity sent in_progress after it was sent complete");
     } else {
-      in_progress_ids.erase(id_text);  // complete from now on: no longer an open ancestor
+      XRAY_FUZZ_CHECK(ids.insert(id_text).second, "entity sent complete twice");
     }
-    bool open_below = false;
     auto subsegments = entity.find("subsegments");
     if (subsegments != entity.end()) {
       XRAY_FUZZ_CHECK(subsegments->is_array(), "subsegments is not an array");
       for (const auto& child : *subsegments) {
         XRAY_FUZZ_CHECK(child.is_object(), "subsegment is not an object");
-        open_below = check_entity(child, /*root=*/false, id_text) || open_below;
+        check_entity(child, /*root=*/false);
       }
     }
-    if (!open) {
-      XRAY_FUZZ_CHECK(ids.count(id_text) == 0, "entity sent complete twice");
-      if (open_below || has_open_ancestor(id_text)) {
-        XRAY_FUZZ_CHECK(provisional_ids.insert(id_text).second, "entity sent complete twice");
-      } else {
-        ids.insert(id_text);
-      }
-    }
-    return open || open_below;
   }
 };
 

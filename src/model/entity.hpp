@@ -165,8 +165,8 @@ class EntityTree {
   std::size_t open = 0;          // entities of this tree begun and not yet ended
   std::size_t subsegments = 0;   // subsegments currently embedded in the tree
   std::size_t subsegment_bytes = 0;  // their estimated serialized size (approximate_bytes summed)
-  // After the segment was sent with subsegments still open (spec §6.1): the top-most open
-  // subsegments, each sent on its own once it and everything under it has ended.
+  // After the segment was sent with subsegments still open (spec §6.1): the open subsegments whose
+  // parent has ended, each sent on its own once it and the open ones under it have ended.
   bool abandoned = false;
   std::vector<std::shared_ptr<Entity>> orphans;
 };

@@ -78,26 +78,35 @@ std::shared_ptr<Entity> snapshot_open_tree(Entity& node) {
   return copy;
 }
 
-// The top-most open entities under `node` (whose own ancestors have all ended).
-void collect_orphans(Entity& node, std::vector<std::shared_ptr<Entity>>& orphans) {
+// After snapshot_open_tree: every ended entity under `node` has just gone out complete, so it
+// leaves the tree and is never sent again; every open one stays, to be sent once when it and what
+// stays under it complete. An open entity whose parent is open goes out embedded in that parent's
+// document; one whose parent has ended is an orphan, sent on its own under the parent's id.
+void keep_open_entities(Entity& node, std::vector<std::shared_ptr<Entity>>& orphans) {
+  auto keep = node.children.begin();
   for (auto& child : node.children) {
+    keep_open_entities(*child, orphans);
     if (child->ended) {
-      collect_orphans(*child, orphans);
+      child->handed_off = true;  // dropped here: its copy in the snapshot was its final document
+    } else if (node.ended) {
+      orphans.push_back(std::move(child));
     } else {
-      orphans.push_back(child);
+      *keep++ = std::move(child);
     }
   }
+  node.children.erase(keep, node.children.end());
 }
 
 // Spec §6.1: the segment ended long ago but subsegments are still open. Send the segment now with
-// the open ones as in_progress; each open subsegment is sent on its own when it completes.
+// the open ones as in_progress and every ended one complete; each entity still open is sent
+// complete once, when it completes (keep_open_entities).
 void send_abandoned_tree(const std::shared_ptr<EntityTree>& tree) noexcept {
   std::shared_ptr<Entity> snapshot;
   try {
     std::lock_guard<std::mutex> lock(tree->mutex);
     if (!tree->root || tree->open == 0) return;  // completed in the meantime
     snapshot = snapshot_open_tree(*tree->root);
-    collect_orphans(*tree->root, tree->orphans);
+    keep_open_entities(*tree->root, tree->orphans);
     tree->root.reset();
     tree->abandoned = true;
   } catch (...) {
@@ -283,7 +292,7 @@ void end_entity(const std::shared_ptr<Entity>& entity) noexcept {
     entity->end_us = owner ? owner->now_us(tree.anchor) : entity->start_us;
     --tree.open;
     if (tree.abandoned) {
-      // The segment went out earlier: send each top-most open subtree once it has completed.
+      // The segment went out earlier: send each orphan once it and what stays under it ended.
       auto keep = tree.orphans.begin();
       for (auto& orphan : tree.orphans) {
         std::size_t count = 0;

@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+
 #include "support/fake_daemon.hpp"
 #include "support/test_recorder.hpp"
 
@@ -68,6 +71,42 @@ TEST_F(AbandonedSubsegmentsTest, SegmentIsSentWithOpenSubsegmentsInProgressThenE
   ASSERT_EQ(late["subsegments"].size(), 1u);
   EXPECT_EQ(late["subsegments"][0]["name"], "W");
   EXPECT_TRUE(late["subsegments"][0].contains("end_time"));
+}
+
+// Found by document_fuzz: an ended subsegment B between an open parent A and an open child C is
+// sent complete with the abandoned segment. When C ends, C alone goes out (B is final already),
+// and when A ends, A alone: every entity is sent complete exactly once.
+TEST_F(AbandonedSubsegmentsTest, EndedSubsegmentBetweenOpenOnesIsSentCompleteOnce) {
+  auto segment = recorder_.begin_segment("S");
+  auto a = recorder_.begin_subsegment("A", segment.context());
+  auto b = recorder_.begin_subsegment("B", a.context());
+  const std::string s_id = segment.id();
+  segment.end();
+  auto c = recorder_.begin_subsegment("C", b.context());
+  const std::string a_id = a.id(), b_id = b.id(), c_id = c.id();
+  b.end();
+  ASSERT_TRUE(daemon_.wait_for_documents(1, kWait));
+
+  c.end();
+  ASSERT_TRUE(recorder_.flush(kWait));
+  ASSERT_TRUE(daemon_.wait_for_documents(2, kWait));
+  a.end();
+  ASSERT_TRUE(recorder_.flush(kWait));
+  ASSERT_TRUE(daemon_.wait_for_documents(3, kWait));
+  auto documents = daemon_.documents();
+  ASSERT_EQ(documents.size(), 3u);
+  std::map<std::string, int> complete_sends;
+  for (const json& entity : flatten(documents)) {
+    if (!entity.contains("in_progress")) ++complete_sends[entity["id"].get<std::string>()];
+  }
+  EXPECT_THAT(complete_sends, ::testing::UnorderedElementsAre(
+                                  ::testing::Pair(s_id, 1), ::testing::Pair(a_id, 1),
+                                  ::testing::Pair(b_id, 1), ::testing::Pair(c_id, 1)));
+  EXPECT_EQ(documents[1]["id"], c_id);
+  EXPECT_EQ(documents[1]["parent_id"], b_id);
+  EXPECT_EQ(documents[2]["id"], a_id);
+  EXPECT_EQ(documents[2]["parent_id"], s_id);
+  EXPECT_FALSE(documents[2].contains("subsegments"));
 }
 
 TEST_F(AbandonedSubsegmentsTest, NothingIsScheduledWhenSubsegmentsEndInTime) {
