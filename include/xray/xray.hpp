@@ -1,6 +1,7 @@
 // xray/xray.hpp: the AWS X-Ray SDK for C++. Include this header to get the whole core API.
 #pragma once
 
+#include "xray/aws.hpp"
 #include "xray/config.hpp"
 #include "xray/context.hpp"
 #include "xray/daemon_address.hpp"

@@ -1,0 +1,75 @@
+// An AWS call's subsegment: beginning it and recording its outcome (spec §10).
+#include <string>
+#include <utility>
+
+#include "aws/request_view.hpp"
+#include "xray/aws.hpp"
+
+namespace xray::aws {
+
+SubsegmentScope begin_call(Recorder& recorder, const CallIdentity& identity,
+                           const Context& parent) {
+  const std::string name =
+      service_name(identity.service.empty() ? std::string_view("AWS") : identity.service);
+  const Context under = parent.empty() ? current_context() : parent;
+  SubsegmentScope call = recorder.start_subsegment(name, under);
+  call.set_namespace("aws");
+  if (call.sampled() && !identity.operation.empty()) call.set_aws("operation", identity.operation);
+  return call;
+}
+
+void record_call(SubsegmentScope& call, const CallIdentity& identity, const HttpCall& request,
+                 const CallOutcome& outcome, const ParameterAllowList& allow_list) noexcept {
+  if (!call.sampled()) return;
+  try {
+    nlohmann::json aws = nlohmann::json::object();
+    if (!identity.operation.empty()) aws["operation"] = identity.operation;
+    aws["region"] = identity.region;
+    aws["retries"] = outcome.retries;
+    const std::string_view amzn_id =
+        detail::header_value(outcome.response_headers, "x-amzn-requestid");
+    const std::string_view s3_id =
+        detail::header_value(outcome.response_headers, "x-amz-request-id");
+    if (!amzn_id.empty()) {
+      aws["request_id"] = amzn_id;
+    } else if (!s3_id.empty()) {
+      aws["request_id"] = s3_id;
+    }
+    const std::string_view id_2 = detail::header_value(outcome.response_headers, "x-amz-id-2");
+    if (!id_2.empty()) aws["id_2"] = id_2;
+
+    const bool failed = outcome.status >= 400 || !outcome.error_code.empty();
+    if (!allow_list.empty() && !identity.operation.empty()) {
+      const bool parse_response =
+          !failed && allow_list.names_response_parameters(identity.service, identity.operation);
+      allow_list.apply(identity.service, identity.operation,
+                       detail::request_view(identity, request),
+                       detail::response_view(identity, outcome, parse_response), aws);
+    }
+    for (auto& [key, value] : aws.items()) call.set_aws(key, std::move(value));
+
+    if (outcome.status > 0) {
+      call.set_http_status(outcome.status);  // 4xx error, 429 throttle + error, 5xx fault
+      if (outcome.content_length) call.set_http_content_length(*outcome.content_length);
+    } else {
+      call.set_fault();  // no response: refused, reset, timed out
+    }
+    if (!failed) return;
+    ErrorDetails error{outcome.error_code, outcome.error_message};
+    if (error.code.empty() && outcome.status >= 400) {
+      error = parse_error(outcome.response_headers, outcome.response_body);
+    }
+    if (outcome.throttling || is_throttling_error(error.code)) call.set_throttle();
+    if (!error.code.empty() || !error.message.empty()) {
+      // The service answered: its error is a remote cause, with no flag of its own (the status
+      // set them). An SDK-side error without a response is local.
+      call.add_exception(error.code.empty() ? std::string("UnknownError") : error.code,
+                         error.message,
+                         /*remote=*/outcome.status > 0);
+    }
+  } catch (...) {
+    // Out of memory while recording: the call itself is what matters.
+  }
+}
+
+}  // namespace xray::aws

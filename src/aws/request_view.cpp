@@ -1,0 +1,190 @@
+#include "aws/request_view.hpp"
+
+#include <utility>
+
+#include "base/ascii.hpp"
+
+namespace xray::aws::detail {
+namespace {
+
+using json = nlohmann::json;
+using xray::detail::iequals;
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%' && i + 2 < text.size()) {
+      const int high = hex_value(text[i + 1]);
+      const int low = hex_value(text[i + 2]);
+      if (high >= 0 && low >= 0) {
+        out += static_cast<char>(high * 16 + low);
+        i += 2;
+        continue;
+      }
+    }
+    out += (plus_is_space && c == '+') ? ' ' : c;
+  }
+  return out;
+}
+
+// The top-level members of a JSON object body; nested containers are kept only up to the size
+// limit (beyond it, only scalars: enough for TableName, QueueUrl and their like).
+json parse_json_object(std::string_view body, std::size_t full_parse_limit) {
+  if (body.size() > kMaxParsedBodyBytes) return json::object();
+  json parsed;
+  if (body.size() <= full_parse_limit) {
+    parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  } else {
+    const json::parser_callback_t top_level_scalars = [](int depth, json::parse_event_t event,
+                                                         json&) {
+      return !(depth == 1 && (event == json::parse_event_t::object_start ||
+                              event == json::parse_event_t::array_start));
+    };
+    parsed = json::parse(body, top_level_scalars, /*allow_exceptions=*/false);
+  }
+  return parsed.is_object() ? std::move(parsed) : json::object();
+}
+
+json parse_form(std::string_view form) {
+  json fields = json::object();
+  while (!form.empty()) {
+    const auto amp = form.find('&');
+    std::string_view pair = form.substr(0, amp);
+    form = amp == std::string_view::npos ? std::string_view() : form.substr(amp + 1);
+    const auto eq = pair.find('=');
+    if (eq == 0 || pair.empty()) continue;
+    std::string key = percent_decode(pair.substr(0, eq), true);
+    std::string value =
+        eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+    fields[std::move(key)] = std::move(value);
+  }
+  return fields;
+}
+
+std::vector<std::string_view> segments_of(std::string_view path) {
+  std::vector<std::string_view> segments;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  while (!path.empty()) {
+    const auto slash = path.find('/');
+    segments.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return segments;
+}
+
+void add_if_present(json& view, const char* name, std::string value) {
+  if (!value.empty()) view[name] = std::move(value);
+}
+
+}  // namespace
+
+std::string_view header_value(const Headers& headers, std::string_view name) noexcept {
+  for (const auto& [key, value] : headers) {
+    if (iequals(key, name)) return xray::detail::trim(value);
+  }
+  return {};
+}
+
+std::string_view host_of(std::string_view authority) noexcept {
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    return close == std::string_view::npos ? authority : authority.substr(1, close - 1);
+  }
+  return authority.substr(0, authority.find(':'));
+}
+
+bool looks_like_json(std::string_view body) noexcept {
+  for (char c : body) {
+    if (!xray::detail::is_ascii_space(c)) return c == '{';
+  }
+  return false;
+}
+
+std::string form_value(std::string_view form, std::string_view key) {
+  while (!form.empty()) {
+    const auto amp = form.find('&');
+    std::string_view pair = form.substr(0, amp);
+    form = amp == std::string_view::npos ? std::string_view() : form.substr(amp + 1);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == key) {
+      return percent_decode(pair.substr(eq + 1), true);
+    }
+  }
+  return {};
+}
+
+S3Location s3_location(std::string_view host, std::string_view path) {
+  S3Location location;
+  host = host_of(host);
+  // Virtual-hosted: <bucket>.s3[.-]<region>.amazonaws.com; otherwise path-style /<bucket>/<key>.
+  const auto s3 = host.find(".s3");
+  std::vector<std::string_view> segments = segments_of(path);
+  std::size_t key_from = 0;
+  if (s3 != std::string_view::npos && s3 > 0) {
+    location.bucket = host.substr(0, s3);
+  } else if (!segments.empty() && !segments[0].empty()) {
+    location.bucket = percent_decode(segments[0], false);
+    key_from = 1;
+  }
+  for (std::size_t i = key_from; i < segments.size(); ++i) {
+    if (i > key_from) location.key += '/';
+    location.key += percent_decode(segments[i], false);
+  }
+  return location;
+}
+
+json request_view(const CallIdentity& identity, const HttpCall& request) {
+  json view = looks_like_json(request.body)
+                  ? parse_json_object(request.body, kMaxParsedResponseBytes)
+                  : parse_form(request.body.size() <= kMaxParsedBodyBytes ? request.body
+                                                                          : std::string_view());
+  if (identity.service == "Lambda") {
+    std::vector<std::string_view> segments = segments_of(request.path);
+    if (segments.size() >= 3 && segments[1] == "functions") {
+      view["FunctionName"] = percent_decode(segments[2], false);
+    }
+    add_if_present(view, "Qualifier", form_value(request.query, "Qualifier"));
+    if (request.headers != nullptr) {
+      add_if_present(view, "InvocationType",
+                     std::string(header_value(*request.headers, "x-amz-invocation-type")));
+      add_if_present(view, "LogType",
+                     std::string(header_value(*request.headers, "x-amz-log-type")));
+    }
+  } else if (identity.service == "S3") {
+    S3Location location = s3_location(request.host, request.path);
+    add_if_present(view, "Bucket", std::move(location.bucket));
+    add_if_present(view, "Key", std::move(location.key));
+    add_if_present(view, "VersionId", form_value(request.query, "versionId"));
+    add_if_present(view, "Prefix", form_value(request.query, "prefix"));
+    if (request.headers != nullptr) {
+      add_if_present(view, "CopySource",
+                     std::string(header_value(*request.headers, "x-amz-copy-source")));
+    }
+  }
+  return view;
+}
+
+json response_view(const CallIdentity& identity, const CallOutcome& outcome, bool parse_body) {
+  json view = parse_body && outcome.response_body.size() <= kMaxParsedResponseBytes &&
+                      looks_like_json(outcome.response_body)
+                  ? parse_json_object(outcome.response_body, kMaxParsedResponseBytes)
+                  : json::object();
+  if (identity.service == "Lambda" && outcome.status > 0) {
+    view["StatusCode"] = outcome.status;
+    add_if_present(view, "FunctionError",
+                   std::string(header_value(outcome.response_headers, "x-amz-function-error")));
+  }
+  return view;
+}
+
+}  // namespace xray::aws::detail
