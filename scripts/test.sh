@@ -2,11 +2,15 @@
 # Builds and runs every test (unit, integration, package) three times: a plain -Werror build, then
 # ASan+UBSan, then TSan; then a fuzz smoke (every libFuzzer target for XRAY_FUZZ_SMOKE_SECONDS,
 # default 10, through scripts/fuzz.sh, which installs clang only then). Installs missing Debian
-# packages first. Usage: scripts/test.sh [plain|asan|tsan|fuzz]...
+# packages first, and dynalite (npm, tests/dynalite) for the AWS-call tests.
+# Usage: scripts/test.sh [plain|asan|tsan|fuzz]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
 xray_install_dependencies
+xray_install_npm_test_tools
+# The AWS-call tests run against dynalite: here a missing dynalite fails them instead of skipping.
+export XRAY_REQUIRE_DYNALITE=1
 
 variants=("$@")
 [ ${#variants[@]} -eq 0 ] && variants=(plain asan tsan fuzz)

@@ -15,10 +15,30 @@
 //   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 //   curl_slist_free_all(headers);
 //
+// AWS calls (spec §10): a request to an AWS API becomes an `aws` subsegment instead of a `remote`
+// one (see xray/aws.hpp): named after the service ("DynamoDB"), with aws.operation, region,
+// request_id, retries, the allow-listed parameters, and the service error as a remote cause. It is
+// recognised by `options.aws_sigv4` (libcurl's CURLOPT_AWS_SIGV4, which `perform` sets), an
+// X-Amz-Target or SigV4 Authorization header in `options.headers`, or an amazonaws.com host; name
+// it explicitly with `options.aws` for an endpoint that shows none of these. The trace header is
+// in the header list before libcurl signs it and never changes afterwards, so SigV4 holds.
+// For parameters and error codes the SDK needs the bodies: pass the request body in
+// `options.body` (sent as CURLOPT_POSTFIELDS) and let `perform` collect the response in
+// `options.response_body`.
+//
+//   std::string reply;
+//   xray::curl::Options options;
+//   options.headers = headers;   // Content-Type, X-Amz-Target: DynamoDB_20120810.GetItem
+//   options.aws_sigv4 = "aws:amz:us-east-1:dynamodb";
+//   options.body = R"({"TableName":"users","Key":{"id":{"S":"42"}}})";
+//   options.response_body = &reply;
+//   curl_easy_setopt(easy, CURLOPT_USERPWD, "AKID:SECRET");
+//   xray::curl::perform(easy, "https://dynamodb.us-east-1.amazonaws.com/", options);
+//
 // Headers: the call sets CURLOPT_HTTPHEADER to a copy of `options.headers` (any X-Amzn-Trace-Id
-// line dropped) plus the trace header, and afterwards back to `options.headers`, so the handle never
-// keeps a pointer to the SDK's list. A list set on the handle with CURLOPT_HTTPHEADER beforehand is
-// replaced: pass it in `options.headers`.
+// line dropped) plus the trace header, and afterwards back to `options.headers`, so the handle
+// never keeps a pointer to the SDK's list. A list set on the handle with CURLOPT_HTTPHEADER
+// beforehand is replaced: pass it in `options.headers`.
 //
 // Errors: never throws, except xray::ContextMissingError when there is no current entity and the
 // recorder is configured with ContextMissing::kRuntimeError (then nothing is performed).
@@ -29,10 +49,12 @@
 
 #include <curl/curl.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include "xray/aws.hpp"
 #include "xray/context.hpp"
 #include "xray/export.hpp"
 #include "xray/recorder.hpp"
@@ -50,6 +72,22 @@ struct Options {
   bool record_query = false;
   // Null: xray::Recorder::global(). Must outlive the call.
   Recorder* recorder = nullptr;
+
+  // Request body: when set, sent as CURLOPT_POSTFIELDS (not copied; it only has to outlive the
+  // call) and read for the AWS call's parameters.
+  std::optional<std::string_view> body;
+  // When set, the response body is appended here (perform installs its own CURLOPT_WRITEFUNCTION
+  // for the transfer and restores libcurl's default afterwards).
+  std::string* response_body = nullptr;
+  // When set, perform sets CURLOPT_AWS_SIGV4 to it ("aws:amz:<region>:<service>") and the call is
+  // recorded as an AWS call of that service and region.
+  std::string_view aws_sigv4;
+  // Names the AWS call explicitly (service, operation, region); wins over recognition. An empty
+  // operation is still told from the request.
+  std::optional<aws::CallIdentity> aws;
+  // The parameters AWS calls record; null: aws::ParameterAllowList::defaults(). Must outlive the
+  // call.
+  const aws::ParameterAllowList* aws_parameters = nullptr;
 };
 
 // The exception recorded as the cause of a transfer that failed (type "xray::curl::TransferError").

@@ -1,5 +1,7 @@
-// Outgoing-request tracing for libcurl (spec §9.2, §4.4).
+// Outgoing-request tracing for libcurl (spec §9.2, §4.4), AWS API calls included (spec §10).
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,6 +43,43 @@ bool is_trace_header_line(const char* line) noexcept {
   return next == ':' || next == ';' || next == ' ';
 }
 
+// The caller's header lines as name/value pairs, for recognising an AWS call.
+aws::Headers header_pairs(const curl_slist* list) {
+  aws::Headers headers;
+  for (; list != nullptr; list = list->next) {
+    if (list->data == nullptr) continue;
+    std::string_view line(list->data);
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) continue;
+    headers.emplace_back(line.substr(0, colon), integrations::trim(line.substr(colon + 1)));
+  }
+  return headers;
+}
+
+// The response headers an AWS call records (libcurl keeps the last response's headers).
+aws::Headers aws_response_headers(CURL* easy) {
+  aws::Headers headers;
+  for (const char* name : {"x-amzn-RequestId", "x-amz-request-id", "x-amz-id-2", "x-amzn-ErrorType",
+                           "X-Amz-Function-Error"}) {
+    curl_header* header = nullptr;
+    if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &header) == CURLHE_OK &&
+        header != nullptr && header->value != nullptr) {
+      headers.emplace_back(name, header->value);
+    }
+  }
+  return headers;
+}
+
+std::size_t append_to_string(char* data, std::size_t size, std::size_t count,
+                             void* target) noexcept {
+  try {
+    static_cast<std::string*>(target)->append(data, size * count);
+    return size * count;
+  } catch (...) {
+    return 0;  // out of memory: libcurl ends the transfer with CURLE_WRITE_ERROR
+  }
+}
+
 }  // namespace
 
 CURLcode perform(CURL* easy, std::string_view url, const Options& options) {
@@ -49,6 +88,16 @@ CURLcode perform(CURL* easy, std::string_view url, const Options& options) {
   // libcurl copies the string, so the handle does not borrow ours.
   CURLcode code = curl_easy_setopt(easy, CURLOPT_URL, url_text.c_str());
   if (code != CURLE_OK) return code;
+  if (!options.aws_sigv4.empty()) {
+    const std::string sigv4(options.aws_sigv4);
+    code = curl_easy_setopt(easy, CURLOPT_AWS_SIGV4, sigv4.c_str());
+    if (code != CURLE_OK) return code;
+  }
+  if (options.body) {
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(options.body->size()));
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, options.body->data());
+  }
 
   integrations::UrlParts parts = integrations::split_url(url_text);
   integrations::OutgoingRequest outgoing;
@@ -58,8 +107,27 @@ CURLcode perform(CURL* easy, std::string_view url, const Options& options) {
   outgoing.query = parts.query;
   outgoing.record_query = options.record_query;
   outgoing.traced = options.traced;
+
+  // An AWS API call becomes an `aws` subsegment (spec §10), anything else a `remote` one.
+  aws::Headers request_headers;
+  aws::HttpCall aws_request;
+  std::optional<aws::CallIdentity> aws_call;
+  try {
+    request_headers = header_pairs(options.headers);
+    aws_request.host = parts.authority;
+    aws_request.path = parts.path;
+    aws_request.query = parts.query;
+    aws_request.headers = &request_headers;
+    if (options.body) aws_request.body = *options.body;
+    aws_request.sigv4 = options.aws_sigv4;
+    aws_call = options.aws ? options.aws : aws::identify(aws_request);
+  } catch (...) {
+    // Out of memory: traced as a plain HTTP call.
+  }
   // The method is known only after the transfer (CURLINFO_EFFECTIVE_METHOD): recorded below.
-  SubsegmentScope call = integrations::begin_outgoing_call(recorder, outgoing, options.parent);
+  SubsegmentScope call =
+      aws_call ? aws::begin_call(recorder, *aws_call, options.parent)
+               : integrations::begin_outgoing_call(recorder, outgoing, options.parent);
   // Synchronous: current on this thread for the transfer, so callbacks nest under the call.
   ContextScope attach(call.context());
 
@@ -73,7 +141,8 @@ CURLcode perform(CURL* easy, std::string_view url, const Options& options) {
   if (!trace_header.empty()) {
     bool built = true;
     for (curl_slist* item = options.headers; item != nullptr && built; item = item->next) {
-      if (item->data != nullptr && !is_trace_header_line(item->data)) built = headers.append(item->data);
+      if (item->data != nullptr && !is_trace_header_line(item->data))
+        built = headers.append(item->data);
     }
     std::string line;
     try {
@@ -87,17 +156,31 @@ CURLcode perform(CURL* easy, std::string_view url, const Options& options) {
     }
     sent = headers.get();
   }
+  // The trace header is in the list before libcurl signs it (CURLOPT_AWS_SIGV4 signs every header
+  // line) and the list does not change until the transfer is over.
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, sent);
+  const std::size_t collected_before =
+      options.response_body != nullptr ? options.response_body->size() : 0;
+  if (options.response_body != nullptr) {
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &append_to_string);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, static_cast<void*>(options.response_body));
+  }
   code = curl_easy_perform(easy);
-  // Never leave the handle pointing at our list, which is freed on return.
+  // Never leave the handle pointing at our list, which is freed on return, or at the caller's
+  // string.
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, options.headers);
+  if (options.response_body != nullptr) {
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, nullptr);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, static_cast<void*>(stdout));
+  }
 
   if (!call.sampled()) return code;
   try {
     char* method = nullptr;
-    if (call.sampled() && curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_METHOD, &method) == CURLE_OK &&
-        method != nullptr) {
-      outgoing.method = method;
+    const bool have_method =
+        curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_METHOD, &method) == CURLE_OK &&
+        method != nullptr;
+    if (have_method && !aws_call) {
       HttpRequestInfo info;
       info.method = method;
       info.url = integrations::recorded_url(outgoing.scheme, outgoing.authority, outgoing.path,
@@ -112,15 +195,35 @@ CURLcode perform(CURL* easy, std::string_view url, const Options& options) {
       // No complete response (refused, timed out, reset): fault + the transfer error as cause.
       call.add_exception(TransferError(code, std::string("libcurl: ") + curl_easy_strerror(code)));
     }
+    std::optional<std::uint64_t> content_length;
     if (status > 0) {
       curl_off_t length = -1;
       if (curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) != CURLE_OK ||
           length < 0) {
         curl_easy_getinfo(easy, CURLINFO_SIZE_DOWNLOAD_T, &length);
       }
-      integrations::record_response(call, static_cast<int>(status),
-                                    length >= 0 ? std::optional<std::uint64_t>(length) : std::nullopt);
+      if (length >= 0) content_length = static_cast<std::uint64_t>(length);
     }
+    if (!aws_call) {
+      if (status > 0) integrations::record_response(call, static_cast<int>(status), content_length);
+      return code;
+    }
+    if (aws_call->operation.empty() && have_method) {
+      // The S3 and Lambda REST routes need the method, known only now.
+      aws_request.method = method;
+      if (auto recognised = aws::identify(aws_request)) aws_call->operation = recognised->operation;
+      if (!aws_call->operation.empty()) call.set_aws("operation", aws_call->operation);
+    }
+    aws::CallOutcome outcome;
+    outcome.status = code == CURLE_OK ? static_cast<int>(status) : 0;
+    outcome.content_length = content_length;
+    outcome.response_headers = aws_response_headers(easy);
+    if (options.response_body != nullptr) {
+      outcome.response_body = std::string_view(*options.response_body).substr(collected_before);
+    }
+    aws::record_call(call, *aws_call, aws_request, outcome,
+                     options.aws_parameters != nullptr ? *options.aws_parameters
+                                                       : aws::ParameterAllowList::defaults());
   } catch (...) {
     // Out of memory while recording: the transfer's result is what matters.
   }

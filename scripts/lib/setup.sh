@@ -41,6 +41,22 @@ xray_install_dependencies() {
   fi
 }
 
+# Test-only tools from npm (tests/dynalite: the DynamoDB the AWS-call tests and the demo use).
+# Installs node and npm from Debian when missing, then the pinned packages of tests/dynalite
+# (package-lock.json) unless they are installed already.
+xray_install_npm_test_tools() {
+  if ! command -v npm >/dev/null 2>&1; then
+    xray_install_dependencies nodejs npm
+  fi
+  local pinned installed
+  pinned=$(sed -n 's/.*"dynalite": "\([0-9.]*\)".*/\1/p' tests/dynalite/package.json)
+  installed=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' tests/dynalite/node_modules/dynalite/package.json 2>/dev/null || true)
+  if [ "$installed" != "$pinned" ]; then
+    echo "installing dynalite $pinned (npm ci --prefix tests/dynalite)"
+    npm ci --prefix tests/dynalite --no-audit --no-fund --loglevel=error
+  fi
+}
+
 xray_install_fuzz_dependencies() {
   xray_install_dependencies "${XRAY_PACKAGES[@]}" "${XRAY_FUZZ_PACKAGES[@]}"
 }
