@@ -147,13 +147,25 @@ XRAY_EXPORT ErrorDetails parse_error(const Headers& headers, std::string_view bo
 XRAY_EXPORT SubsegmentScope begin_call(Recorder& recorder, const CallIdentity& identity,
                                        const Context& parent = {});
 
-// Records the outcome on `call` as described at the top of this file. `request` supplies the
-// request parameters (its body, path, query and headers); the response body is parsed only when
-// the allow-list names response parameters for the operation or an error code is needed, and
-// only up to 64 KiB. Never throws.
+// Records the outcome on `call` as described at the top of this file: record_request, then
+// record_outcome. Never throws.
 XRAY_EXPORT void record_call(
     SubsegmentScope& call, const CallIdentity& identity, const HttpCall& request,
     const CallOutcome& outcome,
+    const ParameterAllowList& allow_list = ParameterAllowList::defaults()) noexcept;
+
+// The request half, for clients that no longer hold the request when the response arrives:
+// the allow-listed request parameters (from the body, path, query and headers; bodies up to
+// 1 MiB, beyond 64 KiB only top-level scalars). Never throws.
+XRAY_EXPORT void record_request(
+    SubsegmentScope& call, const CallIdentity& identity, const HttpCall& request,
+    const ParameterAllowList& allow_list = ParameterAllowList::defaults()) noexcept;
+
+// The outcome half: region, retries, request ids, the allow-listed response parameters (the
+// response body is parsed only when the operation names some, and only up to 64 KiB),
+// http.response, flags and the service error. Never throws.
+XRAY_EXPORT void record_outcome(
+    SubsegmentScope& call, const CallIdentity& identity, const CallOutcome& outcome,
     const ParameterAllowList& allow_list = ParameterAllowList::defaults()) noexcept;
 
 }  // namespace xray::aws

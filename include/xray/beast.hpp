@@ -29,6 +29,12 @@
 //   if (!ec) http::read(stream, buffer, response, ec);
 //   if (ec) call.record_error(ec); else call.record_response(response);
 //
+// A request to an AWS API (an X-Amz-Target or SigV4 Authorization header, an amazonaws.com Host;
+// or `options.aws`) becomes an `aws` subsegment instead (xray/aws.hpp): name the service, the
+// operation, the region, the allow-listed parameters of `options.body`, and from the response its
+// request id and, for an http::string_body response, the service error. The trace header is set
+// by the constructor: sign the request after it (the AWS SDKs' signers skip it anyway).
+//
 // What is recorded follows the wire spec §9: the segment's name (fixed, or the Host header when it
 // matches `host_pattern`, else `fallback_name`; AWS_XRAY_TRACING_NAME wins over all), http.request
 // (method, url without query unless `record_query`, user_agent, client_ip from the first
@@ -40,6 +46,11 @@
 // called concurrently when the wrapped handler may.
 #pragma once
 
+#include <boost/asio/associated_allocator.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/system/error_code.hpp>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -48,11 +59,7 @@
 #include <type_traits>
 #include <utility>
 
-#include <boost/asio/associated_allocator.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/system/error_code.hpp>
-
+#include "xray/aws.hpp"
 #include "xray/context.hpp"
 #include "xray/export.hpp"
 #include "xray/recorder.hpp"
@@ -177,7 +184,8 @@ class ContextBoundHandler {
       : context_(std::move(context)), handler_(std::move(handler)) {}
 
   template <class... Args>
-  auto operator()(Args&&... args) -> decltype(std::declval<Handler&>()(std::forward<Args>(args)...)) {
+  auto operator()(Args&&... args)
+      -> decltype(std::declval<Handler&>()(std::forward<Args>(args)...)) {
     ContextScope attach(context_);
     return handler_(std::forward<Args>(args)...);
   }
@@ -209,11 +217,18 @@ struct ClientOptions {
   bool record_query = false;
   // Null: xray::Recorder::global(). Must outlive the call.
   Recorder* recorder = nullptr;
+  // The request body, read (during the constructor only) for an AWS call's parameters.
+  std::string_view body;
+  // Names the AWS call explicitly (service, operation, region); wins over recognition.
+  std::optional<aws::CallIdentity> aws;
+  // The parameters AWS calls record; null: aws::ParameterAllowList::defaults(). Must outlive the
+  // call.
+  const aws::ParameterAllowList* aws_parameters = nullptr;
 };
 
-// One outgoing request's "remote" subsegment, named after the target host. The constructor records
-// http.request and sets X-Amzn-Trace-Id on the request (replacing one already there). The
-// subsegment is not left current (the call may complete on another thread).
+// One outgoing request's "remote" (or, for an AWS API, "aws") subsegment, named after the target
+// host. The constructor records http.request and sets X-Amzn-Trace-Id on the request (replacing one
+// already there). The subsegment is not left current (the call may complete on another thread).
 //
 // Throws xray::ContextMissingError only when there is no parent and the recorder is configured with
 // ContextMissing::kRuntimeError; otherwise never throws.
@@ -230,8 +245,11 @@ class XRAY_EXPORT ClientCall {
   Context context() const noexcept { return subsegment_.context(); }
 
   // Records status and content length (Content-Length, else `content_length`); 4xx/429/5xx flags.
+  // `body`: the response body when the caller has it, read for an AWS call's error code and
+  // response parameters.
   void record_response(const http::response_header<>& response,
-                       std::optional<std::uint64_t> content_length = std::nullopt) noexcept;
+                       std::optional<std::uint64_t> content_length = std::nullopt,
+                       std::string_view body = {}) noexcept;
   template <class Body>
   void record_response(const http::response<Body>& response) noexcept {
     std::optional<std::uint64_t> size;
@@ -240,7 +258,9 @@ class XRAY_EXPORT ClientCall {
       if (payload) size = *payload;
     } catch (...) {
     }
-    record_response(static_cast<const http::response_header<>&>(response), size);
+    std::string_view body;
+    if constexpr (std::is_same_v<Body, http::string_body>) body = response.body();
+    record_response(static_cast<const http::response_header<>&>(response), size, body);
   }
   // No response (connect, write, read or timeout error): fault + cause (the error's message).
   void record_error(const boost::system::error_code& error) noexcept;
@@ -248,6 +268,8 @@ class XRAY_EXPORT ClientCall {
 
  private:
   SubsegmentScope subsegment_;
+  std::optional<aws::CallIdentity> aws_;  // set for an AWS API call
+  const aws::ParameterAllowList* aws_parameters_ = nullptr;
 };
 
 }  // namespace xray::beast

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/aws_headers.hpp"
 #include "common/http_util.hpp"
 #include "common/outgoing_call.hpp"
 #include "xray/curl.hpp"
@@ -43,15 +44,21 @@ bool is_trace_header_line(const char* line) noexcept {
   return next == ':' || next == ';' || next == ' ';
 }
 
-// The caller's header lines as name/value pairs, for recognising an AWS call.
-aws::Headers header_pairs(const curl_slist* list) {
+// The caller's header lines an AWS call is recognised and recorded by, as name/value pairs.
+aws::Headers aws_request_headers(const curl_slist* list) {
   aws::Headers headers;
   for (; list != nullptr; list = list->next) {
     if (list->data == nullptr) continue;
     std::string_view line(list->data);
     const auto colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) continue;
-    headers.emplace_back(line.substr(0, colon), integrations::trim(line.substr(colon + 1)));
+    const std::string_view name = line.substr(0, colon);
+    for (std::string_view wanted : integrations::kAwsRequestHeaders) {
+      if (integrations::iequals(name, wanted)) {
+        headers.emplace_back(name, integrations::trim(line.substr(colon + 1)));
+        break;
+      }
+    }
   }
   return headers;
 }
@@ -113,7 +120,7 @@ CURLcode perform(CURL* easy, std::string_view url, const Options& options) {
   aws::HttpCall aws_request;
   std::optional<aws::CallIdentity> aws_call;
   try {
-    request_headers = header_pairs(options.headers);
+    request_headers = aws_request_headers(options.headers);
     aws_request.host = parts.authority;
     aws_request.path = parts.path;
     aws_request.query = parts.query;

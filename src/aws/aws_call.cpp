@@ -20,16 +20,33 @@ SubsegmentScope begin_call(Recorder& recorder, const CallIdentity& identity,
 
 void record_call(SubsegmentScope& call, const CallIdentity& identity, const HttpCall& request,
                  const CallOutcome& outcome, const ParameterAllowList& allow_list) noexcept {
+  record_request(call, identity, request, allow_list);
+  record_outcome(call, identity, outcome, allow_list);
+}
+
+void record_request(SubsegmentScope& call, const CallIdentity& identity, const HttpCall& request,
+                    const ParameterAllowList& allow_list) noexcept {
+  if (!call.sampled() || allow_list.empty() || identity.operation.empty()) return;
+  try {
+    nlohmann::json aws = nlohmann::json::object();
+    allow_list.apply(identity.service, identity.operation, detail::request_view(identity, request),
+                     nlohmann::json::object(), aws);
+    for (auto& [key, value] : aws.items()) call.set_aws(key, std::move(value));
+  } catch (...) {
+    // Out of memory, or a body nlohmann cannot hold: the call is recorded without parameters.
+  }
+}
+
+void record_outcome(SubsegmentScope& call, const CallIdentity& identity, const CallOutcome& outcome,
+                    const ParameterAllowList& allow_list) noexcept {
   if (!call.sampled()) return;
   try {
     nlohmann::json aws = nlohmann::json::object();
     if (!identity.operation.empty()) aws["operation"] = identity.operation;
     aws["region"] = identity.region;
     aws["retries"] = outcome.retries;
-    const std::string_view amzn_id =
-        detail::header_value(outcome.response_headers, "x-amzn-requestid");
-    const std::string_view s3_id =
-        detail::header_value(outcome.response_headers, "x-amz-request-id");
+    const std::string_view amzn_id = detail::header_value(outcome.response_headers, "x-amzn-requestid");
+    const std::string_view s3_id = detail::header_value(outcome.response_headers, "x-amz-request-id");
     if (!amzn_id.empty()) {
       aws["request_id"] = amzn_id;
     } else if (!s3_id.empty()) {
@@ -40,11 +57,10 @@ void record_call(SubsegmentScope& call, const CallIdentity& identity, const Http
 
     const bool failed = outcome.status >= 400 || !outcome.error_code.empty();
     if (!allow_list.empty() && !identity.operation.empty()) {
-      const bool parse_response =
+      const bool parse_body =
           !failed && allow_list.names_response_parameters(identity.service, identity.operation);
-      allow_list.apply(identity.service, identity.operation,
-                       detail::request_view(identity, request),
-                       detail::response_view(identity, outcome, parse_response), aws);
+      allow_list.apply(identity.service, identity.operation, nlohmann::json::object(),
+                       detail::response_view(identity, outcome, parse_body), aws);
     }
     for (auto& [key, value] : aws.items()) call.set_aws(key, std::move(value));
 
@@ -63,8 +79,7 @@ void record_call(SubsegmentScope& call, const CallIdentity& identity, const Http
     if (!error.code.empty() || !error.message.empty()) {
       // The service answered: its error is a remote cause, with no flag of its own (the status
       // set them). An SDK-side error without a response is local.
-      call.add_exception(error.code.empty() ? std::string("UnknownError") : error.code,
-                         error.message,
+      call.add_exception(error.code.empty() ? std::string("UnknownError") : error.code, error.message,
                          /*remote=*/outcome.status > 0);
     }
   } catch (...) {
