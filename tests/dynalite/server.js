@@ -2,9 +2,10 @@
 // port (or --port N), tables ACTIVE at once. Prints "listening <port>" when ready, then one line
 // per request:
 //   request <X-Amz-Target> sigv4=<ok|bad|none> trace=<X-Amzn-Trace-Id or ->
-// sigv4 checks the request's AWS Signature Version 4 with the secret key of --secret (dynalite
-// itself checks only that a signature is present), so a test can show that the trace header did
-// not break the signature. Stops on SIGTERM or when stdin closes.
+// sigv4 checks the request's AWS Signature Version 4 with the secret key of --secret (default
+// xray-test-secret; dynalite itself checks only that a signature is present), so a test can show
+// that the trace header did not break the signature. Stops on SIGTERM, or when stdin closes unless --no-stdin is given (for
+// scripts that run it in the background, where stdin is /dev/null).
 'use strict';
 const crypto = require('crypto');
 const dynalite = require('dynalite');
@@ -15,7 +16,7 @@ const option = (name, fallback) => {
   return at >= 0 && at + 1 < args.length ? args[at + 1] : fallback;
 };
 const port = Number(option('--port', '0'));
-const secret = option('--secret', 'test-secret');
+const secret = option('--secret', 'xray-test-secret');
 
 const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex');
 const hmac = (key, data) => crypto.createHmac('sha256', key).update(data).digest();
@@ -58,5 +59,7 @@ server.on('request', (req) => {
 server.listen(port, '127.0.0.1', () => process.stdout.write(`listening ${server.address().port}\n`));
 const stop = () => server.close(() => process.exit(0));
 process.on('SIGTERM', stop);
-process.stdin.on('end', stop);
-process.stdin.resume();
+if (!args.includes('--no-stdin')) {
+  process.stdin.on('end', stop);
+  process.stdin.resume();
+}
