@@ -118,6 +118,10 @@ class XRAY_EXPORT ParameterAllowList {
              const nlohmann::json& response, nlohmann::json& aws) const;
   // Whether `operation` of `service` records response parameters (worth parsing the response).
   bool names_response_parameters(std::string_view service, std::string_view operation) const;
+  // The top-level members of the request (or, with `response`, the response) that `operation` of
+  // `service` reads: its parameters and descriptor names, so a caller parses only those.
+  std::vector<std::string> parameter_names(std::string_view service, std::string_view operation,
+                                           bool response) const;
 
  private:
   nlohmann::json services_ = nlohmann::json::object();
@@ -155,8 +159,8 @@ XRAY_EXPORT void record_call(
     const ParameterAllowList& allow_list = ParameterAllowList::defaults()) noexcept;
 
 // The request half, for clients that no longer hold the request when the response arrives:
-// the allow-listed request parameters (from the body, path, query and headers; bodies up to
-// 1 MiB, beyond 64 KiB only top-level scalars). Never throws.
+// the allow-listed request parameters (from the body, path, query and headers; a body up to
+// 1 MiB is scanned, and only its allow-listed members are parsed). Never throws.
 XRAY_EXPORT void record_request(
     SubsegmentScope& call, const CallIdentity& identity, const HttpCall& request,
     const ParameterAllowList& allow_list = ParameterAllowList::defaults()) noexcept;

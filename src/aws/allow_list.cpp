@@ -169,6 +169,26 @@ void ParameterAllowList::apply(std::string_view service, std::string_view operat
   apply_descriptors(*operation, "response_descriptors", response, aws);
 }
 
+std::vector<std::string> ParameterAllowList::parameter_names(std::string_view service,
+                                                             std::string_view operation_name,
+                                                             bool response) const {
+  std::vector<std::string> names;
+  auto entry = services_.find(detail::allow_list_key(service));
+  if (entry == services_.end()) return names;
+  const json& operations = (*entry)["operations"];
+  auto operation = operations.find(std::string(operation_name));
+  if (operation == operations.end()) return names;
+  auto parameters = operation->find(response ? "response_parameters" : "request_parameters");
+  if (parameters != operation->end()) {
+    for (const auto& name : *parameters) names.push_back(name.get<std::string>());
+  }
+  auto descriptors = operation->find(response ? "response_descriptors" : "request_descriptors");
+  if (descriptors != operation->end()) {
+    for (const auto& item : descriptors->items()) names.push_back(item.key());
+  }
+  return names;
+}
+
 bool ParameterAllowList::names_response_parameters(std::string_view service,
                                                    std::string_view operation_name) const {
   auto entry = services_.find(detail::allow_list_key(service));

@@ -1,6 +1,7 @@
 // An AWS call's subsegment: beginning it and recording its outcome (spec §10).
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "aws/request_view.hpp"
 #include "xray/aws.hpp"
@@ -28,9 +29,13 @@ void record_request(SubsegmentScope& call, const CallIdentity& identity, const H
                     const ParameterAllowList& allow_list) noexcept {
   if (!call.sampled() || allow_list.empty() || identity.operation.empty()) return;
   try {
+    const std::vector<std::string> wanted =
+        allow_list.parameter_names(identity.service, identity.operation, false);
+    if (wanted.empty()) return;
     nlohmann::json aws = nlohmann::json::object();
-    allow_list.apply(identity.service, identity.operation, detail::request_view(identity, request),
-                     nlohmann::json::object(), aws);
+    allow_list.apply(identity.service, identity.operation,
+                     detail::request_view(identity, request, wanted), nlohmann::json::object(),
+                     aws);
     for (auto& [key, value] : aws.items()) call.set_aws(key, std::move(value));
   } catch (...) {
     // Out of memory, or a body nlohmann cannot hold: the call is recorded without parameters.
@@ -45,8 +50,10 @@ void record_outcome(SubsegmentScope& call, const CallIdentity& identity, const C
     if (!identity.operation.empty()) aws["operation"] = identity.operation;
     aws["region"] = identity.region;
     aws["retries"] = outcome.retries;
-    const std::string_view amzn_id = detail::header_value(outcome.response_headers, "x-amzn-requestid");
-    const std::string_view s3_id = detail::header_value(outcome.response_headers, "x-amz-request-id");
+    const std::string_view amzn_id =
+        detail::header_value(outcome.response_headers, "x-amzn-requestid");
+    const std::string_view s3_id =
+        detail::header_value(outcome.response_headers, "x-amz-request-id");
     if (!amzn_id.empty()) {
       aws["request_id"] = amzn_id;
     } else if (!s3_id.empty()) {
@@ -56,11 +63,13 @@ void record_outcome(SubsegmentScope& call, const CallIdentity& identity, const C
     if (!id_2.empty()) aws["id_2"] = id_2;
 
     const bool failed = outcome.status >= 400 || !outcome.error_code.empty();
-    if (!allow_list.empty() && !identity.operation.empty()) {
-      const bool parse_body =
-          !failed && allow_list.names_response_parameters(identity.service, identity.operation);
-      allow_list.apply(identity.service, identity.operation, nlohmann::json::object(),
-                       detail::response_view(identity, outcome, parse_body), aws);
+    if (!failed && !allow_list.empty() && !identity.operation.empty()) {
+      const std::vector<std::string> wanted =
+          allow_list.parameter_names(identity.service, identity.operation, true);
+      if (!wanted.empty()) {
+        allow_list.apply(identity.service, identity.operation, nlohmann::json::object(),
+                         detail::response_view(identity, outcome, wanted), aws);
+      }
     }
     for (auto& [key, value] : aws.items()) call.set_aws(key, std::move(value));
 
@@ -79,7 +88,8 @@ void record_outcome(SubsegmentScope& call, const CallIdentity& identity, const C
     if (!error.code.empty() || !error.message.empty()) {
       // The service answered: its error is a remote cause, with no flag of its own (the status
       // set them). An SDK-side error without a response is local.
-      call.add_exception(error.code.empty() ? std::string("UnknownError") : error.code, error.message,
+      call.add_exception(error.code.empty() ? std::string("UnknownError") : error.code,
+                         error.message,
                          /*remote=*/outcome.status > 0);
     }
   } catch (...) {

@@ -1,5 +1,6 @@
 #include "aws/request_view.hpp"
 
+#include <optional>
 #include <utility>
 
 #include "base/ascii.hpp"
@@ -36,25 +37,111 @@ std::string percent_decode(std::string_view text, bool plus_is_space) {
   return out;
 }
 
-// The top-level members of a JSON object body; nested containers are kept only up to the size
-// limit (beyond it, only scalars: enough for TableName, QueueUrl and their like).
-json parse_json_object(std::string_view body, std::size_t full_parse_limit) {
-  if (body.size() > kMaxParsedBodyBytes) return json::object();
-  json parsed;
-  if (body.size() <= full_parse_limit) {
-    parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  } else {
-    const json::parser_callback_t top_level_scalars = [](int depth, json::parse_event_t event,
-                                                         json&) {
-      return !(depth == 1 && (event == json::parse_event_t::object_start ||
-                              event == json::parse_event_t::array_start));
-    };
-    parsed = json::parse(body, top_level_scalars, /*allow_exceptions=*/false);
+// A forward-only reader of one JSON object's top-level members: it finds where each member's
+// value starts and ends without building it, so only wanted values are parsed (by nlohmann, from
+// their slice). Request and response bodies can be large (a PutItem's item, a Query's pages)
+// while the parameters recorded are a few scalars.
+class MemberScanner {
+ public:
+  explicit MemberScanner(std::string_view text) : text_(text) {}
+
+  bool at(char c) {
+    skip_space();
+    if (pos_ < text_.size() && text_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
   }
-  return parsed.is_object() ? std::move(parsed) : json::object();
+  bool at_end() {
+    skip_space();
+    return pos_ == text_.size();
+  }
+  // A string token (after its opening quote was seen); the raw text between the quotes.
+  std::optional<std::string_view> string_body() {
+    const std::size_t start = pos_;
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_++];
+      if (c == '\\') {
+        ++pos_;
+      } else if (c == '"') {
+        return text_.substr(start, pos_ - 1 - start);
+      }
+    }
+    return std::nullopt;
+  }
+  // The slice holding the next value; nullopt on malformed input. Brackets are balanced, strings
+  // skipped whole; the value itself is validated later only if it is wanted.
+  std::optional<std::string_view> value() {
+    skip_space();
+    const std::size_t start = pos_;
+    int depth = 0;
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c == '"') {
+        ++pos_;
+        if (!string_body()) return std::nullopt;
+        if (depth == 0) return text_.substr(start, pos_ - start);
+        continue;
+      }
+      if (c == '{' || c == '[') {
+        ++depth;
+      } else if (c == '}' || c == ']') {
+        if (depth == 0) break;  // the end of the enclosing object
+        if (--depth == 0) {
+          ++pos_;
+          return text_.substr(start, pos_ - start);
+        }
+      } else if (c == ',' && depth == 0) {
+        break;
+      }
+      ++pos_;
+    }
+    if (depth != 0 || pos_ == start) return std::nullopt;
+    return text_.substr(start, pos_ - start);  // a number, true, false or null
+  }
+
+ private:
+  void skip_space() {
+    while (pos_ < text_.size() && xray::detail::is_ascii_space(text_[pos_])) ++pos_;
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+bool is_wanted(const std::vector<std::string>& wanted, std::string_view name) {
+  for (const std::string& candidate : wanted) {
+    if (candidate == name) return true;
+  }
+  return false;
 }
 
-json parse_form(std::string_view form) {
+// The `wanted` top-level members of a JSON object body. A malformed body (or a wanted value that
+// is not valid JSON) gives no members rather than some.
+json parse_json_object(std::string_view body, const std::vector<std::string>& wanted) {
+  json members = json::object();
+  if (body.size() > kMaxParsedBodyBytes || wanted.empty()) return members;
+  MemberScanner scanner(body);
+  if (!scanner.at('{')) return json::object();
+  if (scanner.at('}')) return scanner.at_end() ? members : json::object();
+  do {
+    if (!scanner.at('"')) return json::object();
+    std::optional<std::string_view> key = scanner.string_body();
+    if (!key || !scanner.at(':')) return json::object();
+    std::optional<std::string_view> value = scanner.value();
+    if (!value) return json::object();
+    // Names with escapes never match an allow-listed name (plain ASCII), so the raw text compares.
+    if (is_wanted(wanted, *key)) {
+      json parsed = json::parse(*value, nullptr, /*allow_exceptions=*/false);
+      if (parsed.is_discarded()) return json::object();
+      members[std::string(*key)] = std::move(parsed);
+    }
+  } while (scanner.at(','));
+  return scanner.at('}') && scanner.at_end() ? members : json::object();
+}
+
+json parse_form(std::string_view form, const std::vector<std::string>& wanted) {
   json fields = json::object();
   while (!form.empty()) {
     const auto amp = form.find('&');
@@ -63,6 +150,7 @@ json parse_form(std::string_view form) {
     const auto eq = pair.find('=');
     if (eq == 0 || pair.empty()) continue;
     std::string key = percent_decode(pair.substr(0, eq), true);
+    if (!is_wanted(wanted, key)) continue;
     std::string value =
         eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
     fields[std::move(key)] = std::move(value);
@@ -143,11 +231,13 @@ S3Location s3_location(std::string_view host, std::string_view path) {
   return location;
 }
 
-json request_view(const CallIdentity& identity, const HttpCall& request) {
+json request_view(const CallIdentity& identity, const HttpCall& request,
+                  const std::vector<std::string>& wanted) {
   json view = looks_like_json(request.body)
-                  ? parse_json_object(request.body, kMaxParsedResponseBytes)
+                  ? parse_json_object(request.body, wanted)
                   : parse_form(request.body.size() <= kMaxParsedBodyBytes ? request.body
-                                                                          : std::string_view());
+                                                                          : std::string_view(),
+                               wanted);
   if (identity.service == "Lambda") {
     std::vector<std::string_view> segments = segments_of(request.path);
     if (segments.size() >= 3 && segments[1] == "functions") {
@@ -174,10 +264,11 @@ json request_view(const CallIdentity& identity, const HttpCall& request) {
   return view;
 }
 
-json response_view(const CallIdentity& identity, const CallOutcome& outcome, bool parse_body) {
-  json view = parse_body && outcome.response_body.size() <= kMaxParsedResponseBytes &&
+json response_view(const CallIdentity& identity, const CallOutcome& outcome,
+                   const std::vector<std::string>& wanted) {
+  json view = outcome.response_body.size() <= kMaxParsedResponseBytes &&
                       looks_like_json(outcome.response_body)
-                  ? parse_json_object(outcome.response_body, kMaxParsedResponseBytes)
+                  ? parse_json_object(outcome.response_body, wanted)
                   : json::object();
   if (identity.service == "Lambda" && outcome.status > 0) {
     view["StatusCode"] = outcome.status;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "xray/aws.hpp"
 
@@ -34,14 +35,16 @@ struct S3Location {
 // The bucket (virtual-hosted or path-style) and key of an S3 request.
 S3Location s3_location(std::string_view host, std::string_view path);
 
-// The request's parameters: the JSON body's top-level members, or the form body's fields, plus
-// the REST bindings of Lambda (FunctionName, Qualifier, InvocationType, LogType) and S3 (Bucket,
-// Key, VersionId, Prefix, CopySource).
-nlohmann::json request_view(const CallIdentity& identity, const HttpCall& request);
+// The request's parameters named in `wanted`: the JSON body's top-level members, or the form
+// body's fields, plus the REST bindings of Lambda (FunctionName, Qualifier, InvocationType,
+// LogType) and S3 (Bucket, Key, VersionId, Prefix, CopySource). Other members are skipped while
+// parsing, never built.
+nlohmann::json request_view(const CallIdentity& identity, const HttpCall& request,
+                            const std::vector<std::string>& wanted);
 
-// The response's parameters: the JSON body's top-level members (when `parse_body`), plus Lambda's
+// The response's parameters named in `wanted`: the JSON body's top-level members, plus Lambda's
 // StatusCode (the HTTP status) and FunctionError (X-Amz-Function-Error).
 nlohmann::json response_view(const CallIdentity& identity, const CallOutcome& outcome,
-                             bool parse_body);
+                             const std::vector<std::string>& wanted);
 
 }  // namespace xray::aws::detail

@@ -157,6 +157,36 @@ TEST_F(AwsCallTest, MalformedBodiesLoseOnlyTheirParameters) {
   EXPECT_EQ(sub["http"]["response"]["status"], 200);
 }
 
+TEST_F(AwsCallTest, RequestBodyMembersAreFoundPastTrickyValues) {
+  // Brackets, braces, commas and escaped quotes inside strings and nested values must not
+  // confuse the scan for top-level members.
+  HttpCall request;
+  request.body =
+      R"( { "Key" : {"id": {"S": "a}],\"{["}}, "ProjectionExpression":"#n, b",)"
+      R"( "Nested": [[1, {"x": "]"}], []], "ConsistentRead" : false , "TableName":"t\u00e9"} )";
+  CallOutcome outcome;
+  outcome.status = 200;
+  json sub = record({"DynamoDB", "GetItem", "eu-west-1"}, request, outcome);
+  EXPECT_EQ(sub["aws"]["projection_expression"], "#n, b");
+  EXPECT_EQ(sub["aws"]["consistent_read"], false);
+  EXPECT_EQ(sub["aws"]["table_name"], "t\u00e9");
+}
+
+TEST_F(AwsCallTest, MalformedRequestBodiesGiveNoParameters) {
+  for (const char* body :
+       {R"({"TableName":"t"} trailing)", R"({"TableName":"t")", R"({"TableName":tru})",
+        R"({"TableName":"t",})", R"({"Key":{"id":1},"TableName":"t")", R"(["TableName"])"}) {
+    HttpCall request;
+    request.body = body;
+    CallOutcome outcome;
+    outcome.status = 200;
+    json sub = record({"DynamoDB", "GetItem", "eu-west-1"}, request, outcome);
+    EXPECT_FALSE(sub["aws"].contains("table_name")) << body;
+    EXPECT_EQ(sub["aws"]["operation"], "GetItem") << body;
+    daemon_.clear();
+  }
+}
+
 TEST_F(AwsCallTest, LargeBodiesKeepTheirTopLevelScalars) {
   std::string body =
       R"({"TableName":"big","Item":{"blob":{"S":")" + std::string(200 * 1024, 'x') + R"("}}})";
