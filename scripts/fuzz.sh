@@ -38,7 +38,7 @@ max_len() {
     trace_header_fuzz) echo 2048 ;;
     beast_middleware_fuzz) echo 8192 ;;
     ec2_metadata_fuzz | eks_metadata_fuzz | beanstalk_config_fuzz) echo 8192 ;;
-    local_rules_fuzz | sampling_targets_fuzz | ecs_metadata_fuzz | document_fuzz) echo 16384 ;;
+    local_rules_fuzz | sampling_targets_fuzz | ecs_metadata_fuzz | document_fuzz | aws_call_fuzz) echo 16384 ;;
     sampling_rules_fuzz) echo 32768 ;;
     *) echo 4096 ;;
   esac
