@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,6 +95,11 @@ struct Config {
   // Disables the SDK entirely: every call is a no-op (also AWS_XRAY_SDK_ENABLED=false or
   // AWS_XRAY_SDK_DISABLED=true).
   bool enabled = true;
+  // AWS Lambda mode (spec §11; xray/lambda.hpp): nullopt detects it from LAMBDA_TASK_ROOT. In
+  // Lambda, the function's segment is the facade Lambda records: beginning a segment is refused
+  // (a rate-limited warning, an inert scope), each subsegment is sent as soon as it ends (the
+  // streaming thresholds are 0), no plugins run and sampling is the facade's decision.
+  std::optional<bool> lambda;
 };
 
 // What `Recorder::configure` rejected. Each rejected field keeps its previous value; the rest of

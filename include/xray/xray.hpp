@@ -8,6 +8,7 @@
 #include "xray/entity_scope.hpp"
 #include "xray/errors.hpp"
 #include "xray/http_request_info.hpp"
+#include "xray/lambda.hpp"
 #include "xray/log.hpp"
 #include "xray/plugin.hpp"
 #include "xray/recorder.hpp"

@@ -158,6 +158,12 @@ class EntityTree {
   // and the extras of the incoming trace header, propagated on outbound calls.
   std::shared_ptr<const TreeSettings> settings;
   std::vector<std::pair<std::string, std::string>> extras;
+  // AWS Lambda (spec §11): the tree of an invocation's facade segment, which Lambda records and we
+  // never send (its root stays null; each subsegment under it is a tree of its own). A
+  // pass-through facade (a header without Parent or Sampled) records nothing, and outbound headers
+  // carry only its Root and extras.
+  bool facade = false;
+  bool pass_through = false;
 
   std::mutex mutex;
   // Guarded by mutex.
@@ -169,6 +175,9 @@ class EntityTree {
   // parent has ended, each sent on its own once it and the open ones under it have ended.
   bool abandoned = false;
   std::vector<std::shared_ptr<Entity>> orphans;
+  // Facade trees only: the trees of the subsegments begun directly under the facade, so that the
+  // end of the invocation can send those still open as in_progress.
+  std::vector<std::weak_ptr<EntityTree>> detached;
 };
 
 }  // namespace xray::detail

@@ -5,7 +5,22 @@
 #include "sampling/centralized_sampling.hpp"
 #include "sampling/local_rules.hpp"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+
 namespace xray::detail {
+namespace {
+
+// Spec §11: the official SDKs create /tmp/.aws-xray/initialized when they start in Lambda (the
+// Lambda service reads it); best effort.
+void mark_lambda_initialized() noexcept {
+  if (::mkdir("/tmp/.aws-xray", 0755) != 0 && errno != EEXIST) return;
+  if (std::FILE* file = std::fopen("/tmp/.aws-xray/initialized", "a")) std::fclose(file);
+}
+
+}  // namespace
 
 ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv) noexcept {
   ConfigResult result;
@@ -78,8 +93,9 @@ ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv)
         }
       }
     }
+    settings->lambda = next.lambda.value_or(env.in_lambda);
     const DaemonAddress daemon = env.daemon_address.value_or(code_address_);
-    if (settings->sampler && next.sampling.centralized() && settings->enabled && !env.in_lambda) {
+    if (settings->sampler && next.sampling.centralized() && settings->enabled && !settings->lambda) {
       // Centralized rules with the local strategy as fallback; one rule cache (and poller) per
       // recorder, so rules and reservoirs survive reconfiguration.
       if (!rule_cache_) rule_cache_ = std::make_shared<CentralizedRuleCache>(logger_);
@@ -94,6 +110,13 @@ ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv)
                                               : next.max_datagram_bytes / 4 * 3;
     settings->abandoned_subsegment_timeout = next.abandoned_subsegment_timeout;
     settings->in_progress_after = next.in_progress_after;
+    if (settings->lambda) {
+      // Spec §11: every subsegment goes out as soon as it ends; nothing may wait for the end of
+      // an invocation that the environment freezes right after.
+      settings->streaming_threshold = 0;
+      settings->streaming_threshold_bytes = 0;
+      mark_lambda_initialized();
+    }
 
     EmitterOptions emission;
     emission.address = daemon;
@@ -105,7 +128,11 @@ ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv)
     shutdown_timeout_ = next.shutdown_timeout;
     applied_ = std::move(next);
     settings_ = std::move(settings);
-    if (settings_->enabled) plugins_.start(applied_.plugins, applied_.plugin_budget);
+    if (settings_->enabled && settings_->lambda && !applied_.plugins.empty()) {
+      logger_.log(LogLevel::kDebug, "plugins are not run in AWS Lambda");
+    }
+    if (settings_->enabled) plugins_.start(settings_->lambda ? std::vector<std::shared_ptr<const Plugin>>{} : applied_.plugins,
+                                           applied_.plugin_budget);
   } catch (const std::exception& e) {
     result.errors.push_back(std::string("configure failed: ") + e.what());
   }

@@ -34,13 +34,6 @@ void PluginState::start(std::vector<std::shared_ptr<const Plugin>> plugins,
     done_cv_.notify_all();
     return;
   }
-  if (const char* lambda = std::getenv("LAMBDA_TASK_ROOT"); lambda != nullptr && *lambda != '\0') {
-    logger_.log(LogLevel::kDebug, "plugins are not run in AWS Lambda");
-    result_.reset();
-    running_ = false;
-    done_cv_.notify_all();
-    return;
-  }
   running_ = true;
   threads_.emplace_back(&PluginState::run, this, std::move(plugins), budget, generation_);
 }

@@ -43,6 +43,14 @@ class RecorderCore final : public TreeOwner, public std::enable_shared_from_this
   // A subsegment under `parent` (of any recorder's tree: it joins that tree).
   static std::shared_ptr<Entity> begin_subsegment(std::string_view name,
                                                   const std::shared_ptr<Entity>& parent) noexcept;
+  // AWS Lambda (spec §11): the facade segment of an invocation from its trace header, never sent;
+  // subsegments begun under it are sent on their own. A header without Parent or Sampled gives a
+  // pass-through facade; a missing or invalid Root applies the context-missing strategy (throws
+  // only under kRuntimeError) and gives null, as does a disabled SDK. Not pushed on the stack.
+  std::shared_ptr<Entity> begin_facade(const TraceHeader& header);
+  // The end of `facade`'s invocation: each of its subsegments still open is sent now as
+  // in_progress, and complete (on its own, with the facade's trace and parent ids) when it ends.
+  static void send_open_subsegments(const std::shared_ptr<Entity>& facade) noexcept;
   // Applies the context-missing strategy for `operation`; throws only under kRuntimeError.
   void context_missing(std::string_view operation) const;
 

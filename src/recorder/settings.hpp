@@ -27,6 +27,7 @@ struct Settings : TreeSettings {
   ContextMissing context_missing = ContextMissing::kLogError;
   std::function<void(std::string_view)> context_missing_callback;
   std::shared_ptr<SamplingStrategy> sampler;  // null: sample everything
+  bool lambda = false;  // AWS Lambda: no segments of our own, only subsegments under facades
 };
 
 }  // namespace xray::detail

@@ -107,6 +107,9 @@ void send_abandoned_tree(const std::shared_ptr<EntityTree>& tree) noexcept {
     if (!tree->root || tree->open == 0) return;  // completed in the meantime
     snapshot = snapshot_open_tree(*tree->root);
     keep_open_entities(*tree->root, tree->orphans);
+    // A subsegment tree (Lambda) can be sent while its root is open: the root is then an orphan
+    // too, sent complete when it and what stays under it have ended.
+    if (!tree->root->ended) tree->orphans.push_back(tree->root);
     tree->root.reset();
     tree->abandoned = true;
   } catch (...) {
@@ -152,6 +155,12 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
   try {
     std::shared_ptr<const Settings> settings = this->settings();
     if (!settings->enabled) return nullptr;
+    if (settings->lambda) {
+      logger_.log_limited(LogKind::kRejectedCall, LogLevel::kWarn,
+                          "cannot begin a segment in AWS Lambda: Lambda records the function's segment; "
+                          "begin subsegments under the invocation (xray::lambda::Invocation). Discarded.");
+      return nullptr;
+    }
 
     std::string_view chosen = !settings->tracing_name.empty() ? settings->tracing_name
                               : !name.empty()                 ? name
@@ -228,6 +237,53 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
   }
 }
 
+std::shared_ptr<Entity> RecorderCore::begin_facade(const TraceHeader& header) {
+  std::shared_ptr<const Settings> settings = this->settings();
+  if (!settings->enabled) return nullptr;
+  if (!TraceHeader::is_valid_root(header.root())) {
+    context_missing(header.root().empty() ? "trace a Lambda invocation (no trace header)"
+                                          : "trace a Lambda invocation (invalid trace header Root)");
+    return nullptr;
+  }
+  try {
+    const bool has_parent = TraceHeader::is_valid_parent(header.parent());
+    const bool decided = header.sampled() == TraceHeader::Sampled::kYes ||
+                         header.sampled() == TraceHeader::Sampled::kNo;
+    const bool pass_through = !has_parent || !decided;
+    const bool sampled = !pass_through && header.sampled() == TraceHeader::Sampled::kYes;
+    TimeAnchor anchor{clock_->system_now_us(), clock_->steady_now_ns()};
+    auto tree = std::make_shared<EntityTree>(shared_from_this(), header.root(), sampled, anchor);
+    tree->settings = settings;
+    tree->extras = header.extras();
+    tree->facade = true;
+    tree->pass_through = pass_through;
+    const EntityId id = has_parent ? parse_id(lowercase(header.parent())) : 0;
+    auto facade = std::make_shared<Entity>(tree, id, 0, true);
+    // Lambda records and sends the function's segment: ours is ended and handed off from the
+    // start, so recording calls on it are refused and its subsegments form trees of their own.
+    facade->ended = true;
+    facade->handed_off = true;
+    return facade;
+  } catch (...) {
+    return nullptr;  // out of memory: the invocation runs untraced
+  }
+}
+
+void RecorderCore::send_open_subsegments(const std::shared_ptr<Entity>& facade) noexcept {
+  if (!facade || !facade->tree->facade) return;
+  std::vector<std::shared_ptr<EntityTree>> open;
+  try {
+    std::lock_guard<std::mutex> lock(facade->tree->mutex);
+    for (const auto& weak : facade->tree->detached) {
+      if (auto tree = weak.lock()) open.push_back(std::move(tree));
+    }
+    facade->tree->detached.clear();
+  } catch (...) {
+    return;  // out of memory: they are sent when they end
+  }
+  for (const auto& tree : open) send_abandoned_tree(tree);  // no-op for a tree already complete
+}
+
 std::shared_ptr<Entity> RecorderCore::begin_subsegment(std::string_view name,
                                                        const std::shared_ptr<Entity>& parent) noexcept {
   try {
@@ -269,6 +325,18 @@ std::shared_ptr<Entity> RecorderCore::begin_subsegment(std::string_view name,
     entity->start_us = now;
     tree->root = entity;
     tree->open = 1;
+    if (parent_tree->facade) {
+      std::lock_guard<std::mutex> lock(parent_tree->mutex);
+      auto& detached = parent_tree->detached;
+      if (detached.size() >= 64 && (detached.size() & (detached.size() - 1)) == 0) {
+        // Forget the trees already sent, at doubling sizes: amortised O(1), bounded by the
+        // invocation's open subsegments.
+        detached.erase(std::remove_if(detached.begin(), detached.end(),
+                                      [](const std::weak_ptr<EntityTree>& t) { return t.expired(); }),
+                       detached.end());
+      }
+      detached.push_back(tree);
+    }
     return entity;
   } catch (...) {
     return nullptr;
