@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/entity.hpp"
+#include "xray/context.hpp"
 
 namespace xray::detail {
 
