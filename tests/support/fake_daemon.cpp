@@ -19,6 +19,8 @@ constexpr std::string_view kHeader = R"({"format":"json","version":1})";
 
 // Short enough that a destructor (and so every test using the fixture) never waits noticeably.
 constexpr int kPollIntervalMs = 10;
+// documents_received_by_now(): a datagram starting with this is a marker, followed by its number.
+constexpr std::string_view kMarkerPrefix = "xray-fake-daemon-marker:";
 
 // Larger than any UDP payload over IPv4 (65,507) or IPv6 without jumbograms (65,527), so a
 // datagram is never cut; MSG_TRUNC still reports the real size should that ever change.
@@ -278,6 +280,15 @@ void FakeDaemon::run() noexcept {
 }
 
 void FakeDaemon::handle_datagram(std::string datagram, std::size_t wire_bytes) {
+  if (datagram.compare(0, kMarkerPrefix.size(), kMarkerPrefix) == 0) {
+    const std::uint64_t marker = std::stoull(datagram.substr(kMarkerPrefix.size()));
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      markers_seen_ = std::max(markers_seen_, marker);
+    }
+    arrived_.notify_all();
+    return;
+  }
   // Parse and validate outside the lock so readers are never held up by a big document.
   nlohmann::json document;
   std::string problem = wire_bytes > datagram.size()
@@ -309,6 +320,45 @@ bool FakeDaemon::wait_for_datagrams(std::size_t count, std::chrono::milliseconds
 
 std::vector<nlohmann::json> FakeDaemon::documents() const {
   std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<nlohmann::json> out;
+  out.reserve(documents_.size());
+  for (const auto& received : documents_) out.push_back(received.document);
+  return out;
+}
+
+std::optional<std::vector<nlohmann::json>> FakeDaemon::documents_received_by_now(
+    std::chrono::milliseconds timeout) {
+  std::uint64_t marker = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    marker = ++markers_sent_;
+  }
+  const std::string payload = std::string(kMarkerPrefix) + std::to_string(marker);
+  const bool v6 = version_ == IpVersion::kV6;
+  const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::nullopt;
+  ssize_t sent = -1;
+  if (v6) {
+    sockaddr_in6 addr{};
+    addr.sin6_family = AF_INET6;
+    addr.sin6_addr = in6addr_loopback;
+    addr.sin6_port = htons(port_);
+    sent = ::sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<const sockaddr*>(&addr),
+                    sizeof addr);
+  } else {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port_);
+    sent = ::sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<const sockaddr*>(&addr),
+                    sizeof addr);
+  }
+  ::close(fd);
+  if (sent != static_cast<ssize_t>(payload.size())) return std::nullopt;
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!arrived_.wait_for(lock, timeout, [&] { return markers_seen_ >= marker; })) {
+    return std::nullopt;
+  }
   std::vector<nlohmann::json> out;
   out.reserve(documents_.size());
   for (const auto& received : documents_) out.push_back(received.document);

@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -89,6 +90,12 @@ class FakeDaemon {
 
   // Snapshots, in arrival order.
   std::vector<nlohmann::json> documents() const;
+  // The valid documents that had reached the daemon's socket when this was called, whether or not
+  // the receive thread had read them yet: sends a marker datagram to the socket and waits until
+  // the thread takes it, so everything queued ahead of it has been handled. The marker is neither
+  // a document nor a datagram in the counts. nullopt when the marker is not back within `timeout`.
+  std::optional<std::vector<nlohmann::json>> documents_received_by_now(
+      std::chrono::milliseconds timeout);
   std::vector<ReceivedDocument> received() const;
   // One string per rejected datagram: what is wrong, then the raw bytes (escaped).
   std::vector<std::string> errors() const;
@@ -116,6 +123,8 @@ class FakeDaemon {
   std::vector<std::string> errors_;          // guarded by mutex_
   std::size_t datagram_count_ = 0;           // guarded by mutex_
   std::size_t max_datagram_size_ = 0;        // guarded by mutex_
+  std::uint64_t markers_sent_ = 0;           // guarded by mutex_
+  std::uint64_t markers_seen_ = 0;           // guarded by mutex_
 
   std::atomic<bool> stop_{false};
   std::thread thread_;  // last member: started after everything above is initialized

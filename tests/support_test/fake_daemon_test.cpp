@@ -307,6 +307,19 @@ TEST(FakeDaemon, WaitReturnsFalseWhenNothingArrives) {
   EXPECT_TRUE(daemon.wait_for_documents(0, std::chrono::milliseconds(0)));
 }
 
+TEST(FakeDaemon, DocumentsReceivedByNowIncludeWhatIsQueuedButNotYetRead) {
+  FakeDaemon daemon;
+  UdpSender sender(daemon, IpVersion::kV4);
+  EXPECT_THAT(daemon.documents_received_by_now(kWait).value(), IsEmpty());
+  for (int i = 0; i < 50; ++i) sender.send(datagram(valid_segment()));
+  // No wait_for_documents: the marker goes out behind the 50 datagrams and comes back after them.
+  auto documents = daemon.documents_received_by_now(kWait);
+  ASSERT_TRUE(documents.has_value());
+  EXPECT_THAT(*documents, SizeIs(50));
+  EXPECT_EQ(daemon.datagram_count(), 50u);  // markers are not counted
+  EXPECT_THAT(daemon.errors(), IsEmpty());
+}
+
 TEST(FakeDaemon, ReceivesADatagramNearTheSizeLimit) {
   FakeDaemon daemon;
   UdpSender sender(daemon, IpVersion::kV4);
