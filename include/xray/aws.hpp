@@ -144,6 +144,10 @@ struct ErrorDetails {
 };
 XRAY_EXPORT ErrorDetails parse_error(const Headers& headers, std::string_view body);
 
+// An error code without its protocol prefix or suffix, as parse_error gives it:
+// "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException" -> "ResourceNotFoundException".
+XRAY_EXPORT std::string bare_error_code(std::string_view code);
+
 // Begins the call's subsegment under `parent` (else this thread's current entity; else the
 // context-missing strategy applies), named identity.service, namespace "aws", aws.operation. It
 // is not made current on this thread: the call may complete elsewhere. Never throws, except

@@ -62,7 +62,8 @@ void record_outcome(SubsegmentScope& call, const CallIdentity& identity, const C
     const std::string_view id_2 = detail::header_value(outcome.response_headers, "x-amz-id-2");
     if (!id_2.empty()) aws["id_2"] = id_2;
 
-    const bool failed = outcome.status >= 400 || !outcome.error_code.empty();
+    const bool failed =
+        outcome.status >= 400 || !outcome.error_code.empty() || !outcome.error_message.empty();
     if (!failed && !allow_list.empty() && !identity.operation.empty()) {
       const std::vector<std::string> wanted =
           allow_list.parameter_names(identity.service, identity.operation, true);
@@ -80,16 +81,18 @@ void record_outcome(SubsegmentScope& call, const CallIdentity& identity, const C
       call.set_fault();  // no response: refused, reset, timed out
     }
     if (!failed) return;
-    ErrorDetails error{outcome.error_code, outcome.error_message};
+    ErrorDetails error{bare_error_code(outcome.error_code), outcome.error_message};
     if (error.code.empty() && outcome.status >= 400) {
-      error = parse_error(outcome.response_headers, outcome.response_body);
+      ErrorDetails parsed = parse_error(outcome.response_headers, outcome.response_body);
+      error.code = std::move(parsed.code);
+      if (error.message.empty()) error.message = std::move(parsed.message);
     }
     if (outcome.throttling || is_throttling_error(error.code)) call.set_throttle();
     if (!error.code.empty() || !error.message.empty()) {
       // The service answered: its error is a remote cause, with no flag of its own (the status
       // set them). An SDK-side error without a response is local.
-      call.add_exception(error.code.empty() ? std::string("UnknownError") : error.code,
-                         error.message,
+      const char* unnamed = outcome.status > 0 ? "UnknownError" : "SdkError";
+      call.add_exception(error.code.empty() ? std::string(unnamed) : error.code, error.message,
                          /*remote=*/outcome.status > 0);
     }
   } catch (...) {

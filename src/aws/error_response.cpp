@@ -14,15 +14,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException" -> "ResourceNotFoundException";
-// "ValidationException:http://internal.amazon.com/coral/..." -> "ValidationException".
-std::string bare_code(std::string_view code) {
-  const auto hash = code.rfind('#');
-  if (hash != std::string_view::npos) code.remove_prefix(hash + 1);
-  code = code.substr(0, code.find(':'));
-  return std::string(xray::detail::trim(code));
-}
-
 std::string string_member(const json& object, std::initializer_list<const char*> names) {
   for (const char* name : names) {
     auto it = object.find(name);
@@ -65,6 +56,15 @@ std::string xml_element(std::string_view body, std::string_view tag) {
 
 }  // namespace
 
+std::string bare_error_code(std::string_view code) {
+  // "...#ResourceNotFoundException" (JSON protocols), "ValidationException:http://..." (the
+  // x-amzn-ErrorType header).
+  const auto hash = code.rfind('#');
+  if (hash != std::string_view::npos) code.remove_prefix(hash + 1);
+  code = code.substr(0, code.find(':'));
+  return std::string(xray::detail::trim(code));
+}
+
 bool is_throttling_error(std::string_view code) noexcept {
   // The codes the AWS SDKs retry as throttling (botocore's and aws-sdk-cpp's lists).
   static constexpr std::array<std::string_view, 14> kThrottling{
@@ -90,17 +90,17 @@ bool is_throttling_error(std::string_view code) noexcept {
 
 ErrorDetails parse_error(const Headers& headers, std::string_view body) {
   ErrorDetails details;
-  details.code = bare_code(detail::header_value(headers, "x-amzn-errortype"));
+  details.code = bare_error_code(detail::header_value(headers, "x-amzn-errortype"));
   if (body.size() > detail::kMaxParsedResponseBytes) return details;
   if (detail::looks_like_json(body)) {
     json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_object()) {
       if (details.code.empty())
-        details.code = bare_code(string_member(parsed, {"__type", "code", "Code"}));
+        details.code = bare_error_code(string_member(parsed, {"__type", "code", "Code"}));
       details.message = string_member(parsed, {"message", "Message", "errorMessage"});
     }
   } else if (body.find("<Code>") != std::string_view::npos) {
-    if (details.code.empty()) details.code = bare_code(xml_element(body, "Code"));
+    if (details.code.empty()) details.code = bare_error_code(xml_element(body, "Code"));
     details.message = xml_element(body, "Message");
   }
   return details;

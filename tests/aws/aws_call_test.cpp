@@ -107,6 +107,23 @@ TEST_F(AwsCallTest, SdkReportedErrorWithoutResponseIsALocalFault) {
   EXPECT_FALSE(sub["cause"]["exceptions"][0].contains("remote"));
 }
 
+TEST_F(AwsCallTest, SdkErrorsAreMadeBareAndMessagesWithoutCodeKept) {
+  CallOutcome outcome;
+  outcome.status = 400;
+  outcome.error_code = "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException";
+  outcome.error_message = "The conditional request failed";
+  json sub = record({"DynamoDB", "PutItem", "us-east-1"}, HttpCall{}, outcome);
+  EXPECT_EQ(sub["cause"]["exceptions"][0]["type"], "ConditionalCheckFailedException");
+  daemon_.clear();
+
+  CallOutcome no_response;  // what an AWS SDK reports for a transport failure
+  no_response.error_message = "curlCode: 7, Couldn't connect to server";
+  sub = record({"DynamoDB", "GetItem", "us-east-1"}, HttpCall{}, no_response);
+  EXPECT_EQ(sub["fault"], true);
+  EXPECT_EQ(sub["cause"]["exceptions"][0]["type"], "SdkError");
+  EXPECT_EQ(sub["cause"]["exceptions"][0]["message"], "curlCode: 7, Couldn't connect to server");
+}
+
 TEST_F(AwsCallTest, SdkThrottlingFlagAndS3Ids) {
   CallOutcome outcome;
   outcome.status = 503;
