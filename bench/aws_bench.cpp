@@ -14,24 +14,13 @@
 // Build: cmake --preset bench && cmake --build build/bench && build/bench/bench/aws_bench
 #include <benchmark/benchmark.h>
 
+#include "bench_recorder.hpp"
 #include "xray/aws.hpp"
 #include "xray/recorder.hpp"
 
 namespace {
 
-xray::Recorder& bench_recorder() {
-  static xray::Recorder* recorder = [] {
-    auto* r = new xray::Recorder();
-    xray::Config config;
-    config.service_name = "bench";
-    config.daemon_address = "127.0.0.1:9";  // discard port: nothing listens, sends just fail
-    config.sampling = false;
-    config.log_level = xray::LogLevel::kSilent;
-    r->configure(config);
-    return r;
-  }();
-  return *recorder;
-}
+using xray::bench::bench_recorder;
 
 const xray::aws::Headers kPlainHeaders{{"Accept", "application/json"},
                                        {"Authorization", "Bearer abc"}};

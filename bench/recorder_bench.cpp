@@ -10,28 +10,17 @@
 // Build: cmake --preset bench && cmake --build build/bench && build/bench/bench/recorder_bench
 #include <benchmark/benchmark.h>
 
+#include "bench_recorder.hpp"
 #include "xray/recorder.hpp"
 
 namespace {
 
-xray::Recorder& bench_recorder() {
-  static xray::Recorder* recorder = [] {
-    auto* r = new xray::Recorder();
-    xray::Config config;
-    config.service_name = "bench";
-    config.daemon_address = "127.0.0.1:9";  // discard port: nothing listens, sends just fail
-    config.sampling = false;
-    config.log_level = xray::LogLevel::kSilent;
-    r->configure(config);
-    return r;
-  }();
-  return *recorder;
-}
+using xray::bench::bench_recorder;
 
 void BM_UnsampledRequest(benchmark::State& state) {
   xray::Recorder& recorder = bench_recorder();
-  const auto upstream =
-      xray::TraceHeader::parse("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0");
+  const auto upstream = xray::TraceHeader::parse(
+      "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0");
   for (auto _ : state) {
     auto segment = recorder.begin_segment("bench", upstream);
     segment.put_annotation("customer_id", 42);
@@ -57,14 +46,16 @@ BENCHMARK(BM_SampledSubsegment);
 
 void BM_TraceHeaderParse(benchmark::State& state) {
   const std::string value =
-      "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:1";
+      "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:"
+      "1";
   for (auto _ : state) benchmark::DoNotOptimize(xray::TraceHeader::parse(value));
 }
 BENCHMARK(BM_TraceHeaderParse);
 
 void BM_TraceHeaderToString(benchmark::State& state) {
   const auto header = xray::TraceHeader::parse(
-      "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:1");
+      "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:"
+      "1");
   for (auto _ : state) benchmark::DoNotOptimize(header.to_string());
 }
 BENCHMARK(BM_TraceHeaderToString);
