@@ -79,10 +79,12 @@ TEST(LambdaExampleTest, BootstrapSendsEachInvocationsSubsegmentsBeforePostingIts
                 std::string("Root=") + kFailingRoot + ";Parent=" + kFailingParent + ";Sampled=1",
                 R"({"items":[]})"}});
   const std::string task_root = bootstrap.substr(0, bootstrap.rfind('/'));
-  const pid_t pid = spawn(
-      bootstrap,
-      {"AWS_LAMBDA_RUNTIME_API=" + runtime.address(), "AWS_XRAY_DAEMON_ADDRESS=" + daemon.address(),
-       "LAMBDA_TASK_ROOT=" + task_root, std::string("AWS_LAMBDA_FUNCTION_NAME=") + kFunctionName});
+  // DOWNSTREAM_URL turns on the example's optional call; the fake answers it 404.
+  const std::vector<std::string> env = {
+      "AWS_LAMBDA_RUNTIME_API=" + runtime.address(), "AWS_XRAY_DAEMON_ADDRESS=" + daemon.address(),
+      "LAMBDA_TASK_ROOT=" + task_root, std::string("AWS_LAMBDA_FUNCTION_NAME=") + kFunctionName,
+      "DOWNSTREAM_URL=" + runtime.base_url() + "/downstream"};
+  const pid_t pid = spawn(bootstrap, env);
   ASSERT_GT(pid, 0) << "cannot start " << bootstrap;
   const bool posted = runtime.wait_for_results(2, std::chrono::seconds(10));
   // With no invocation left the fake answers 500; run_handler gives up after three and returns.
@@ -99,14 +101,26 @@ TEST(LambdaExampleTest, BootstrapSendsEachInvocationsSubsegmentsBeforePostingIts
   EXPECT_EQ(json::parse(results[0].body)["status"], "accepted");
   for (const json& d : results[0].daemon_documents) std::fprintf(stderr, "%s\n", d.dump().c_str());
   auto order = by_name(results[0].daemon_documents, kRoot);
-  ASSERT_EQ(order.size(), 2u);  // the function's subsegment and the handler's work
+  ASSERT_EQ(order.size(), 3u);  // the function's subsegment, the handler's work, the call
   ASSERT_EQ(order.count(kFunctionName), 1u);
   ASSERT_EQ(order.count("process-order"), 1u);
+  ASSERT_EQ(order.count("127.0.0.1"), 1u);
   EXPECT_EQ(order[kFunctionName]["type"], "subsegment");
   EXPECT_EQ(order[kFunctionName]["parent_id"], kParent);
   EXPECT_EQ(order["process-order"]["type"], "subsegment");
   EXPECT_EQ(order["process-order"]["parent_id"], order[kFunctionName]["id"]);
   EXPECT_EQ(order["process-order"]["annotations"]["order_id"], 42);
+  const json& call = order["127.0.0.1"];
+  EXPECT_EQ(call["parent_id"], order["process-order"]["id"]);
+  EXPECT_EQ(call["namespace"], "remote");
+  EXPECT_EQ(call["http"]["response"]["status"], 404);
+  EXPECT_EQ(json::parse(results[0].body)["downstream_status"], 404);
+  std::string downstream_header;
+  for (const auto& request : runtime.requests()) {
+    if (request.target == "/downstream") downstream_header = request.header("X-Amzn-Trace-Id");
+  }
+  EXPECT_EQ(downstream_header, std::string("Root=") + kRoot +
+                                   ";Parent=" + call["id"].get<std::string>() + ";Sampled=1");
 
   EXPECT_EQ(results[1].request_id, "req-invalid");
   EXPECT_TRUE(results[1].error);
