@@ -53,7 +53,7 @@ struct HttpCall {
   std::string_view method;  // "POST"
   std::string_view host;    // "dynamodb.us-east-1.amazonaws.com" (a port is ignored)
   std::string_view path;    // "/2015-03-31/functions/f/invocations"
-  std::string_view query;   // without '?'
+  std::string_view query;   // with or without its leading '?'
   const Headers* headers = nullptr;
   std::string_view body;  // JSON (JSON protocols) or form-encoded (query protocols)
   // libcurl's CURLOPT_AWS_SIGV4 value, "provider1[:provider2[:region[:service]]]"

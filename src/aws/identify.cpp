@@ -101,26 +101,10 @@ void parse_curl_sigv4(std::string_view value, std::string& region, std::string& 
   if (parts.size() >= 4) service = parts[3];
 }
 
-// The path's segments after the leading '/', without a trailing empty one.
-std::vector<std::string_view> path_segments(std::string_view path) {
-  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
-  if (path.empty()) return {};
-  std::vector<std::string_view> segments = split(path, '/');
-  if (!segments.empty() && segments.back().empty()) segments.pop_back();
-  return segments;
-}
-
-bool has_query_key(std::string_view query, std::string_view key) {
-  for (std::string_view pair : split(query, '&')) {
-    if (pair.substr(0, pair.find('=')) == key) return true;
-  }
-  return false;
-}
-
 // The common S3 REST routes (method, bucket, key, sub-resource).
 std::string s3_operation(std::string_view method, bool has_bucket, bool has_key,
                          std::string_view query, const Headers* headers) {
-  auto q = [&](std::string_view key) { return has_query_key(query, key); };
+  auto q = [&](std::string_view key) { return detail::has_form_key(query, key); };
   if (!has_bucket) return iequals(method, "GET") ? "ListBuckets" : "";
   if (has_key) {
     if (iequals(method, "GET"))
@@ -166,7 +150,7 @@ std::string s3_operation(std::string_view method, bool has_bucket, bool has_key,
 std::string lambda_operation(std::string_view path) {
   // POST /2015-03-31/functions/{FunctionName}/invocations, POST
   // /2014-11-13/functions/{f}/invoke-async/
-  std::vector<std::string_view> segments = path_segments(path);
+  std::vector<std::string_view> segments = detail::path_segments(path);
   if (segments.size() == 4 && segments[1] == "functions") {
     if (segments[3] == "invocations") return "Invoke";
     if (segments[3] == "invoke-async") return "InvokeAsync";

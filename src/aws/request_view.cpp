@@ -143,31 +143,12 @@ json parse_json_object(std::string_view body, const std::vector<std::string>& wa
 
 json parse_form(std::string_view form, const std::vector<std::string>& wanted) {
   json fields = json::object();
-  while (!form.empty()) {
-    const auto amp = form.find('&');
-    std::string_view pair = form.substr(0, amp);
-    form = amp == std::string_view::npos ? std::string_view() : form.substr(amp + 1);
-    const auto eq = pair.find('=');
-    if (eq == 0 || pair.empty()) continue;
-    std::string key = percent_decode(pair.substr(0, eq), true);
-    if (!is_wanted(wanted, key)) continue;
-    std::string value =
-        eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
-    fields[std::move(key)] = std::move(value);
-  }
+  for_each_form_pair(form, [&](std::string_view name, std::string_view value) {
+    std::string key = percent_decode(name, true);
+    if (is_wanted(wanted, key)) fields[std::move(key)] = percent_decode(value, true);
+    return true;
+  });
   return fields;
-}
-
-std::vector<std::string_view> segments_of(std::string_view path) {
-  std::vector<std::string_view> segments;
-  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
-  while (!path.empty()) {
-    const auto slash = path.find('/');
-    segments.push_back(path.substr(0, slash));
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash + 1);
-  }
-  return segments;
 }
 
 void add_if_present(json& view, const char* name, std::string value) {
@@ -199,16 +180,34 @@ bool looks_like_json(std::string_view body) noexcept {
 }
 
 std::string form_value(std::string_view form, std::string_view key) {
-  while (!form.empty()) {
-    const auto amp = form.find('&');
-    std::string_view pair = form.substr(0, amp);
-    form = amp == std::string_view::npos ? std::string_view() : form.substr(amp + 1);
-    const auto eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == key) {
-      return percent_decode(pair.substr(eq + 1), true);
-    }
+  std::string found;
+  for_each_form_pair(form, [&](std::string_view name, std::string_view value) {
+    if (name != key) return true;
+    found = percent_decode(value, true);
+    return false;
+  });
+  return found;
+}
+
+bool has_form_key(std::string_view form, std::string_view key) {
+  bool found = false;
+  for_each_form_pair(form, [&](std::string_view name, std::string_view) {
+    found = name == key;
+    return !found;
+  });
+  return found;
+}
+
+std::vector<std::string_view> path_segments(std::string_view path) {
+  std::vector<std::string_view> segments;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  while (!path.empty()) {
+    const auto slash = path.find('/');
+    segments.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
   }
-  return {};
+  return segments;
 }
 
 S3Location s3_location(std::string_view host, std::string_view path) {
@@ -216,7 +215,7 @@ S3Location s3_location(std::string_view host, std::string_view path) {
   host = host_of(host);
   // Virtual-hosted: <bucket>.s3[.-]<region>.amazonaws.com; otherwise path-style /<bucket>/<key>.
   const auto s3 = host.find(".s3");
-  std::vector<std::string_view> segments = segments_of(path);
+  std::vector<std::string_view> segments = path_segments(path);
   std::size_t key_from = 0;
   if (s3 != std::string_view::npos && s3 > 0) {
     location.bucket = host.substr(0, s3);
@@ -239,7 +238,7 @@ json request_view(const CallIdentity& identity, const HttpCall& request,
                                                                           : std::string_view(),
                                wanted);
   if (identity.service == "Lambda") {
-    std::vector<std::string_view> segments = segments_of(request.path);
+    std::vector<std::string_view> segments = path_segments(request.path);
     if (segments.size() >= 3 && segments[1] == "functions") {
       view["FunctionName"] = percent_decode(segments[2], false);
     }

@@ -25,8 +25,32 @@ std::string_view host_of(std::string_view authority) noexcept;
 // Whether `body` starts (after blanks) with '{'.
 bool looks_like_json(std::string_view body) noexcept;
 
-// The percent-decoded value of `key` in an application/x-www-form-urlencoded string, or empty.
+// Calls `visit(name, value)`, both still percent-encoded, for each name[=value] pair of an
+// application/x-www-form-urlencoded body or a URL query (one leading '?' is skipped); `value` is
+// empty for a bare name. Stops early when `visit` returns false.
+template <class Visit>
+void for_each_form_pair(std::string_view form, Visit visit) {
+  if (!form.empty() && form.front() == '?') form.remove_prefix(1);
+  while (!form.empty()) {
+    const auto amp = form.find('&');
+    const std::string_view pair = form.substr(0, amp);
+    form = amp == std::string_view::npos ? std::string_view() : form.substr(amp + 1);
+    const auto eq = pair.find('=');
+    if (pair.empty() || eq == 0) continue;
+    if (!visit(pair.substr(0, eq),
+               eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1))) {
+      return;
+    }
+  }
+}
+
+// The percent-decoded value of `key` in a form body or query, or empty.
 std::string form_value(std::string_view form, std::string_view key);
+// Whether a form body or query names `key` (with or without a value: S3's "?acl").
+bool has_form_key(std::string_view form, std::string_view key);
+
+// The segments of a URL path after its leading '/', without a trailing empty one.
+std::vector<std::string_view> path_segments(std::string_view path);
 
 struct S3Location {
   std::string bucket;

@@ -86,6 +86,8 @@ TEST(IdentifyTest, HostsUnderAmazonawsCom) {
   id = must_identify(call);
   EXPECT_EQ(id.service, "STS");
   EXPECT_EQ(id.operation, "GetCallerIdentity");
+  call.query = "?Action=GetCallerIdentity&Version=2011-06-15";  // as a URL splitter leaves it
+  EXPECT_EQ(must_identify(call).operation, "GetCallerIdentity");
 }
 
 TEST(IdentifyTest, LambdaInvokeRoute) {

@@ -10,6 +10,7 @@
 #include "integrations/http_fixture.hpp"
 #include "support/dynalite.hpp"
 #include "support/fake_daemon.hpp"
+#include "support/fake_http_server.hpp"
 #include "support/test_recorder.hpp"
 #include "xray/beast.hpp"
 
@@ -99,6 +100,25 @@ TEST_F(BeastAwsTest, MissingTableAgainstDynalite) {
   auto seen = dynamodb.wait_for_request("DynamoDB_20120810.GetItem");
   ASSERT_TRUE(seen);
   EXPECT_THAT(seen->trace, ::testing::HasSubstr("Parent=" + sub["id"].get<std::string>()));
+}
+
+TEST_F(BeastAwsTest, QueryParametersReachTheMapping) {
+  FakeHttpServer server([](const RecordedRequest&) { return HttpReply(200, {}, "{}"); });
+  {
+    auto segment = recorder_.begin_segment("beast-client");
+    Request request(http::verb::post, "/2015-03-31/functions/my-fn/invocations?Qualifier=live", 11);
+    request.set(http::field::host, "lambda.us-east-1.amazonaws.com");
+    request.body() = "{}";
+    request.prepare_payload();
+    call(server.port(), std::move(request));
+  }
+  ASSERT_TRUE(recorder_.flush(kWait));
+  ASSERT_TRUE(daemon_.wait_for_documents(1, kWait));
+  json sub = daemon_.documents()[0]["subsegments"][0];
+  EXPECT_EQ(sub["name"], "Lambda");
+  EXPECT_EQ(sub["aws"]["operation"], "Invoke");
+  EXPECT_EQ(sub["aws"]["function_name"], "my-fn");
+  EXPECT_EQ(sub["aws"]["qualifier"], "live");
 }
 
 TEST_F(BeastAwsTest, RefusedConnectionIsAFault) {

@@ -247,6 +247,34 @@ TEST_F(CurlAwsTest, ExplicitIdentityForAnUnrecognisableEndpoint) {
                               {"message_id", "m-1"}}));
 }
 
+TEST_F(CurlAwsTest, QueryParametersReachTheMapping) {
+  // The URL's query names the operation (query protocols) and carries REST-bound parameters.
+  FakeHttpServer server([](const RecordedRequest&) { return HttpReply(200, {}, "{}"); });
+  {
+    auto segment = recorder_.begin_segment("dynamodb-client");
+    std::string reply;
+    xray::curl::Options options;
+    options.recorder = &recorder_;
+    options.response_body = &reply;
+    options.aws_sigv4 = "aws:amz:us-east-1:sts";
+    xray::curl::perform(easy_, server.base_url() + "/?Action=GetCallerIdentity&Version=2011-06-15",
+                        options);
+    options.aws_sigv4 = "aws:amz:us-east-1:lambda";
+    options.body = "{}";
+    xray::curl::perform(
+        easy_, server.base_url() + "/2015-03-31/functions/my-fn/invocations?Qualifier=live",
+        options);
+  }
+  json calls = subsegments();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0]["name"], "STS");
+  EXPECT_EQ(calls[0]["aws"]["operation"], "GetCallerIdentity");
+  EXPECT_EQ(calls[1]["name"], "Lambda");
+  EXPECT_EQ(calls[1]["aws"]["operation"], "Invoke");
+  EXPECT_EQ(calls[1]["aws"]["function_name"], "my-fn");
+  EXPECT_EQ(calls[1]["aws"]["qualifier"], "live");
+}
+
 TEST_F(CurlAwsTest, PlainHttpCallsStayRemote) {
   FakeHttpServer server([](const RecordedRequest&) { return HttpReply(200, {}, "ok"); });
   {
