@@ -13,26 +13,13 @@
 #include <string_view>
 
 #include "base/ascii.hpp"
+#include "base/host.hpp"
 
 namespace xray::integrations {
 
+using detail::host_without_port;
 using detail::iequals;
 using detail::trim;
-
-// "host", "host:port", "[v6]:port" or "[v6]" → the host without port or brackets.
-inline std::string_view host_without_port(std::string_view authority) noexcept {
-  authority = trim(authority);
-  if (!authority.empty() && authority.front() == '[') {
-    std::size_t close = authority.find(']');
-    return close == std::string_view::npos ? authority.substr(1) : authority.substr(1, close - 1);
-  }
-  std::size_t colon = authority.find(':');
-  // More than one colon: a bare IPv6 address, which has no port.
-  if (colon != std::string_view::npos && authority.find(':', colon + 1) == std::string_view::npos) {
-    return authority.substr(0, colon);
-  }
-  return authority;
-}
 
 // The parts of an absolute URL that tracing records.
 struct UrlParts {

@@ -6,6 +6,7 @@
 #include "aws/request_view.hpp"
 #include "aws/service_names.hpp"
 #include "base/ascii.hpp"
+#include "base/host.hpp"
 #include "xray/aws.hpp"
 
 namespace xray::aws {
@@ -42,7 +43,7 @@ struct HostFacts {
 // "dynamodb.us-east-1.amazonaws.com", "runtime.sagemaker.eu-west-1.amazonaws.com",
 // "bucket.s3.us-west-2.amazonaws.com", "s3.amazonaws.com", "sts.amazonaws.com".
 std::optional<HostFacts> parse_aws_host(std::string_view host) {
-  host = detail::host_of(host);
+  host = xray::detail::host_without_port(host);
   std::string_view rest;
   if (ends_with(host, ".amazonaws.com")) {
     rest = host.substr(0, host.size() - std::string_view(".amazonaws.com").size());

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "base/ascii.hpp"
+#include "base/host.hpp"
 
 namespace xray::aws::detail {
 namespace {
@@ -164,14 +165,6 @@ std::string_view header_value(const Headers& headers, std::string_view name) noe
   return {};
 }
 
-std::string_view host_of(std::string_view authority) noexcept {
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    return close == std::string_view::npos ? authority : authority.substr(1, close - 1);
-  }
-  return authority.substr(0, authority.find(':'));
-}
-
 bool looks_like_json(std::string_view body) noexcept {
   for (char c : body) {
     if (!xray::detail::is_ascii_space(c)) return c == '{';
@@ -212,7 +205,7 @@ std::vector<std::string_view> path_segments(std::string_view path) {
 
 S3Location s3_location(std::string_view host, std::string_view path) {
   S3Location location;
-  host = host_of(host);
+  host = xray::detail::host_without_port(host);
   // Virtual-hosted: <bucket>.s3[.-]<region>.amazonaws.com; otherwise path-style /<bucket>/<key>.
   const auto s3 = host.find(".s3");
   std::vector<std::string_view> segments = path_segments(path);

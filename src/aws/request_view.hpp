@@ -19,9 +19,6 @@ inline constexpr std::size_t kMaxParsedResponseBytes = 64 * 1024;
 // The first value of header `name` (case-insensitive), or empty.
 std::string_view header_value(const Headers& headers, std::string_view name) noexcept;
 
-// "host:port" or "[v6]:port" -> the host.
-std::string_view host_of(std::string_view authority) noexcept;
-
 // Whether `body` starts (after blanks) with '{'.
 bool looks_like_json(std::string_view body) noexcept;
 
