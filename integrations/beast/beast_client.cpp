@@ -59,9 +59,14 @@ ClientCall::ClientCall(http::request_header<>& request, const ClientOptions& opt
     aws_request.query = outgoing.query;
     aws_request.headers = &request_headers;
     aws_request.body = options.body;
-    aws_ = options.aws ? options.aws : aws::identify(aws_request);
-    if (aws_ && aws_->operation.empty()) {
-      if (auto recognised = aws::identify(aws_request)) aws_->operation = recognised->operation;
+    if (!options.aws) {
+      aws_ = aws::identify(aws_request);
+    } else {
+      aws_ = options.aws;
+      // Named without its operation: take it from the request, when it tells.
+      if (aws_->operation.empty()) {
+        if (auto recognised = aws::identify(aws_request)) aws_->operation = recognised->operation;
+      }
     }
   } catch (...) {
     aws_.reset();  // out of memory: traced as a plain HTTP call
