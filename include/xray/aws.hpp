@@ -116,8 +116,6 @@ class XRAY_EXPORT ParameterAllowList {
   // service_name() accepts) found in the request and response views (JSON objects).
   void apply(std::string_view service, std::string_view operation, const nlohmann::json& request,
              const nlohmann::json& response, nlohmann::json& aws) const;
-  // Whether `operation` of `service` records response parameters (worth parsing the response).
-  bool names_response_parameters(std::string_view service, std::string_view operation) const;
   // The top-level members of the request (or, with `response`, the response) that `operation` of
   // `service` reads: its parameters and descriptor names, so a caller parses only those.
   std::vector<std::string> parameter_names(std::string_view service, std::string_view operation,

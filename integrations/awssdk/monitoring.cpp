@@ -279,8 +279,10 @@ class Monitor final : public Aws::Monitoring::MonitoringInterface {
         !is_protocol_json(view(response.GetHeader(Aws::Http::CONTENT_TYPE_HEADER)))) {
       return false;
     }
-    return registry_.allow_list().names_response_parameters(record.identity.service,
-                                                            record.identity.operation);
+    return !registry_.allow_list()
+                .parameter_names(record.identity.service, record.identity.operation,
+                                 /*response=*/true)
+                .empty();
   }
 
   mutable CallRegistry registry_;

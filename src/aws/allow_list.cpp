@@ -90,6 +90,17 @@ void apply_descriptors(const json& operation, const char* descriptors_key, const
   }
 }
 
+// The entry of `operation` of `service` (any name service_name() accepts) in a list's "services"
+// object, or null.
+const json* find_operation(const json& services, std::string_view service,
+                           std::string_view operation) {
+  auto entry = services.find(detail::allow_list_key(service));
+  if (entry == services.end()) return nullptr;
+  const json& operations = (*entry)["operations"];
+  auto found = operations.find(std::string(operation));
+  return found == operations.end() ? nullptr : &*found;
+}
+
 }  // namespace
 
 std::string to_snake_case(std::string_view name) {
@@ -158,11 +169,8 @@ void ParameterAllowList::extend(const ParameterAllowList& more) {
 
 void ParameterAllowList::apply(std::string_view service, std::string_view operation_name,
                                const json& request, const json& response, json& aws) const {
-  auto entry = services_.find(detail::allow_list_key(service));
-  if (entry == services_.end()) return;
-  const json& operations = (*entry)["operations"];
-  auto operation = operations.find(std::string(operation_name));
-  if (operation == operations.end()) return;
+  const json* operation = find_operation(services_, service, operation_name);
+  if (operation == nullptr) return;
   copy_parameters(*operation, "request_parameters", request, aws);
   apply_descriptors(*operation, "request_descriptors", request, aws);
   copy_parameters(*operation, "response_parameters", response, aws);
@@ -173,11 +181,8 @@ std::vector<std::string> ParameterAllowList::parameter_names(std::string_view se
                                                              std::string_view operation_name,
                                                              bool response) const {
   std::vector<std::string> names;
-  auto entry = services_.find(detail::allow_list_key(service));
-  if (entry == services_.end()) return names;
-  const json& operations = (*entry)["operations"];
-  auto operation = operations.find(std::string(operation_name));
-  if (operation == operations.end()) return names;
+  const json* operation = find_operation(services_, service, operation_name);
+  if (operation == nullptr) return names;
   auto parameters = operation->find(response ? "response_parameters" : "request_parameters");
   if (parameters != operation->end()) {
     for (const auto& name : *parameters) names.push_back(name.get<std::string>());
@@ -187,16 +192,6 @@ std::vector<std::string> ParameterAllowList::parameter_names(std::string_view se
     for (const auto& item : descriptors->items()) names.push_back(item.key());
   }
   return names;
-}
-
-bool ParameterAllowList::names_response_parameters(std::string_view service,
-                                                   std::string_view operation_name) const {
-  auto entry = services_.find(detail::allow_list_key(service));
-  if (entry == services_.end()) return false;
-  const json& operations = (*entry)["operations"];
-  auto operation = operations.find(std::string(operation_name));
-  return operation != operations.end() && (operation->contains("response_parameters") ||
-                                           operation->contains("response_descriptors"));
 }
 
 }  // namespace xray::aws
