@@ -5,6 +5,8 @@ XRAY_PACKAGES=(
   g++ cmake ninja-build pkg-config
   libboost-dev nlohmann-json3-dev libssl-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # The optional integrations, which CI builds and tests: gRPC interceptors and spdlog log correlation.
+  libgrpc++-dev protobuf-compiler-grpc libspdlog-dev
 )
 
 # The fuzz targets only (scripts/fuzz.sh): clang and its runtimes (libFuzzer, ASan, UBSan), which
