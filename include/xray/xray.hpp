@@ -18,6 +18,7 @@
 #include "xray/stack.hpp"
 #include "xray/stats.hpp"
 #include "xray/subsegment_scope.hpp"
+#include "xray/trace_context.hpp"
 #include "xray/trace_header.hpp"
 #include "xray/version.hpp"
 #include "xray/wildcard.hpp"

@@ -14,6 +14,12 @@ constexpr char ascii_lower(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+constexpr bool is_lower_hex(char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+constexpr bool is_hex(char c) noexcept { return is_lower_hex(c) || (c >= 'A' && c <= 'F'); }
+
 // Space and tab: what header grammars (spec §4.2) and HTTP field values trim.
 constexpr bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 

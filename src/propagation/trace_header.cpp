@@ -18,9 +18,8 @@ constexpr std::string_view kLineageKey = "Lineage";
 using detail::iequals;
 using detail::trim;
 
-bool is_lower_hex(char c) noexcept { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
-
-bool is_hex(char c) noexcept { return is_lower_hex(c) || (c >= 'A' && c <= 'F'); }
+using detail::is_hex;
+using detail::is_lower_hex;
 
 // Keys with their own slot in TraceHeader; they never go to the extras.
 bool is_reserved_key(std::string_view key) noexcept {
