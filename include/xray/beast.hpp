@@ -88,6 +88,10 @@ struct ServerOptions {
   bool trust_incoming_header = true;
   // Add `X-Amzn-Trace-Id: Root=...;Sampled=...` to responses (spec §4.4).
   bool add_response_header = true;
+  // Continue a W3C `traceparent` (from a client on OpenTelemetry) when the request has no
+  // X-Amzn-Trace-Id; trusted clients only. A W3C trace id X-Ray cannot take starts a new trace
+  // with the W3C ids in the segment's `w3c` metadata (xray/trace_context.hpp).
+  bool accept_traceparent = false;
   // Null: xray::Recorder::global(). Must outlive every tracer made with these options.
   Recorder* recorder = nullptr;
 };
@@ -215,6 +219,9 @@ struct ClientOptions {
   bool traced = false;
   // Keep the query string in http.request.url.
   bool record_query = false;
+  // Also set W3C `traceparent` (replacing one already there; `tracestate` is left as it is), for
+  // a downstream service on OpenTelemetry. Not set when the ids cannot be W3C's (no-op ids).
+  bool inject_traceparent = false;
   // Null: xray::Recorder::global(). Must outlive the call.
   Recorder* recorder = nullptr;
   // The request body, read (during the constructor only) for an AWS call's parameters.

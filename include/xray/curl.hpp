@@ -70,6 +70,9 @@ struct Options {
   bool traced = false;
   // Keep the query string in http.request.url.
   bool record_query = false;
+  // Also send W3C `traceparent` (replacing a line of the caller's; `tracestate` is left as it is),
+  // for a downstream service on OpenTelemetry. Not sent when the ids cannot be W3C's (no-op ids).
+  bool inject_traceparent = false;
   // Null: xray::Recorder::global(). Must outlive the call.
   Recorder* recorder = nullptr;
 

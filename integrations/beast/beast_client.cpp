@@ -87,6 +87,14 @@ ClientCall::ClientCall(http::request_header<>& request, const ClientOptions& opt
                                             TraceHeader::kHeaderName.size()),
                   header);
     }
+    if (options.inject_traceparent) {
+      std::string traceparent = integrations::outgoing_traceparent(subsegment_);
+      if (!traceparent.empty()) {
+        request.set(boost::beast::string_view(TraceParent::kHeaderName.data(),
+                                              TraceParent::kHeaderName.size()),
+                    traceparent);
+      }
+    }
   } catch (...) {
     // Out of memory: the request goes out as it was.
   }

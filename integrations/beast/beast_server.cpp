@@ -48,6 +48,11 @@ RequestTracer::RequestTracer(const http::request_header<>& request, std::string_
     incoming.user_agent = view(request[http::field::user_agent]);
     incoming.forwarded_for = first_entry(field(request, "X-Forwarded-For"));
     incoming.peer_address = peer_address;
+    incoming.accept_traceparent = options.accept_traceparent;
+    // W3C Trace Context: a request with several traceparent lines has none.
+    if (options.accept_traceparent && request.count("traceparent") == 1) {
+      incoming.traceparent = field(request, "traceparent");
+    }
     integrations::SegmentNaming naming{options.name, options.host_pattern, options.fallback_name};
     // Beast's find returns the first of several lines, which is the one the spec (§4.1) adopts.
     segment_ = integrations::begin_incoming_request(recorder, naming, options.trust_incoming_header,

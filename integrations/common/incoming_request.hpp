@@ -18,6 +18,7 @@
 
 #include "common/http_util.hpp"
 #include "xray/recorder.hpp"
+#include "xray/trace_context.hpp"
 #include "xray/wildcard.hpp"
 
 namespace xray::integrations {
@@ -47,7 +48,39 @@ struct IncomingRequest {
   std::string_view user_agent;
   std::string_view forwarded_for;  // first X-Forwarded-For entry, trimmed; empty when absent
   std::string_view peer_address;
+  // W3C `traceparent` (one line; empty when absent or repeated), adopted only when
+  // `accept_traceparent` is set and the request has no X-Amzn-Trace-Id.
+  std::string_view traceparent;
+  bool accept_traceparent = false;
 };
+
+// What a trusted client says about the trace: its X-Amzn-Trace-Id, else (when accepted) its
+// W3C traceparent, converted (xray/trace_context.hpp).
+struct Upstream {
+  TraceHeader header;
+  std::optional<TraceParent> w3c;  // the traceparent adopted, if that is where `header` came from
+};
+
+inline Upstream read_upstream(bool trust_incoming_header, std::string_view incoming_trace_header,
+                              const IncomingRequest& request) {
+  Upstream upstream;
+  if (!trust_incoming_header) return upstream;
+  upstream.header = TraceHeader::parse(incoming_trace_header);
+  if (request.accept_traceparent && trim(incoming_trace_header).empty() &&
+      !request.traceparent.empty()) {
+    upstream.w3c = TraceParent::parse(request.traceparent);
+    if (upstream.w3c) upstream.header = to_trace_header(*upstream.w3c);
+  }
+  return upstream;
+}
+
+// A traceparent whose trace id X-Ray cannot take (spec §3) began a new X-Ray trace: the W3C ids
+// go into the segment's `w3c` metadata, so that the two traces can be found from each other.
+inline void record_unconverted_traceparent(SegmentScope& segment, const Upstream& upstream) {
+  if (!upstream.w3c || !upstream.header.root().empty() || !segment.sampled()) return;
+  segment.put_metadata("trace_id", upstream.w3c->trace_id, "w3c");
+  segment.put_metadata("parent_id", upstream.w3c->parent_id, "w3c");
+}
 
 // The incoming request's segment: the trace header adopted only from a trusted client (spec §4.3;
 // the first of several lines), the sampling request from host, method and path, and http.request.
@@ -56,15 +89,16 @@ inline SegmentScope begin_incoming_request(Recorder& recorder, const SegmentNami
                                            bool trust_incoming_header,
                                            std::string_view incoming_trace_header,
                                            const IncomingRequest& request) {
-  TraceHeader upstream;
-  if (trust_incoming_header) upstream = TraceHeader::parse(incoming_trace_header);
+  const Upstream upstream = read_upstream(trust_incoming_header, incoming_trace_header, request);
   const std::string_view host = host_without_port(request.authority);
   SamplingRequest sampling;
   sampling.host = host;
   sampling.method = request.method;
   sampling.url_path = request.path;
-  SegmentScope segment = recorder.start_segment(segment_name(naming, host), upstream, sampling);
+  SegmentScope segment =
+      recorder.start_segment(segment_name(naming, host), upstream.header, sampling);
   if (!segment.sampled()) return segment;  // nothing would be recorded: skip building strings
+  record_unconverted_traceparent(segment, upstream);
   HttpRequestInfo info;
   info.method = std::string(request.method);
   info.url = recorded_url(request.scheme, request.authority, request.path, request.query,

@@ -18,6 +18,7 @@
 
 #include "common/http_util.hpp"
 #include "xray/recorder.hpp"
+#include "xray/trace_context.hpp"
 
 namespace xray::integrations {
 
@@ -62,6 +63,13 @@ inline SubsegmentScope begin_outgoing_call(Recorder& recorder, const OutgoingReq
 // downstream does not sample. Empty when nothing is traced.
 inline std::string outgoing_trace_header(const SubsegmentScope& call) {
   return call.outbound_header().to_string();
+}
+
+// The W3C `traceparent` equivalent of that header, for a downstream service on OpenTelemetry;
+// empty when the call's ids cannot be W3C's (no-op ids of an unsampled call, spec §3).
+inline std::string outgoing_traceparent(const SubsegmentScope& call) {
+  const std::optional<TraceParent> parent = to_trace_parent(call.outbound_header());
+  return parent ? parent->to_string() : std::string();
 }
 
 // The response: http.response.status with its flags (4xx error, 429 throttle, 5xx fault) and the

@@ -9,6 +9,7 @@
 #include "common/http_util.hpp"
 #include "common/outgoing_call.hpp"
 #include "xray/curl.hpp"
+#include "xray/trace_context.hpp"
 #include "xray/subsegment_scope.hpp"
 
 namespace xray::curl {
@@ -34,12 +35,12 @@ class HeaderList {
   curl_slist* list_ = nullptr;
 };
 
-bool is_trace_header_line(const char* line) noexcept {
-  constexpr std::string_view kName = TraceHeader::kHeaderName;
+// Whether a libcurl header line sets (or removes) the header `name`.
+bool is_header_line(const char* line, std::string_view name) noexcept {
   std::string_view text(line);
-  if (text.size() < kName.size() + 1) return false;
-  if (!integrations::iequals(text.substr(0, kName.size()), kName)) return false;
-  char next = text[kName.size()];
+  if (text.size() < name.size() + 1) return false;
+  if (!integrations::iequals(text.substr(0, name.size()), name)) return false;
+  char next = text[name.size()];
   // "Name:" sets a header, "Name;" sends it empty (libcurl's syntax).
   return next == ':' || next == ';' || next == ' ';
 }
@@ -140,24 +141,33 @@ CURLcode perform(CURL* easy, std::string_view url, const Options& options) {
 
   HeaderList headers;
   std::string trace_header;
+  std::string traceparent;
   try {
     trace_header = integrations::outgoing_trace_header(call);
+    if (options.inject_traceparent) traceparent = integrations::outgoing_traceparent(call);
   } catch (...) {
   }
   curl_slist* sent = options.headers;
   if (!trace_header.empty()) {
     bool built = true;
     for (curl_slist* item = options.headers; item != nullptr && built; item = item->next) {
-      if (item->data != nullptr && !is_trace_header_line(item->data))
-        built = headers.append(item->data);
+      if (item->data == nullptr || is_header_line(item->data, TraceHeader::kHeaderName)) continue;
+      if (!traceparent.empty() && is_header_line(item->data, TraceParent::kHeaderName)) continue;
+      built = headers.append(item->data);
     }
     std::string line;
+    std::string traceparent_line;
     try {
       line = std::string(TraceHeader::kHeaderName) + ": " + trace_header;
+      if (!traceparent.empty()) {
+        traceparent_line = std::string(TraceParent::kHeaderName) + ": " + traceparent;
+      }
     } catch (...) {
       built = false;
     }
-    if (!built || !headers.append(line.c_str())) {
+    built = built && headers.append(line.c_str()) &&
+            (traceparent_line.empty() || headers.append(traceparent_line.c_str()));
+    if (!built) {
       call.set_fault();
       return CURLE_OUT_OF_MEMORY;
     }

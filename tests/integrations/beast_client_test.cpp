@@ -37,9 +37,14 @@ class BeastClientTest : public ::testing::Test {
     return std::make_unique<TestServer>([this, status](const Request& request, const std::string&) {
       std::lock_guard<std::mutex> lock(mutex_);
       trace_headers_.clear();
+      traceparents_.clear();
+      tracestate_ = std::string(request["tracestate"]);
       for (const auto& field : request) {
         if (boost::beast::iequals(field.name_string(), "X-Amzn-Trace-Id")) {
           trace_headers_.emplace_back(field.value());
+        }
+        if (boost::beast::iequals(field.name_string(), "traceparent")) {
+          traceparents_.emplace_back(field.value());
         }
       }
       return make_response(request, status, "abc");
@@ -80,6 +85,8 @@ class BeastClientTest : public ::testing::Test {
   beast::ClientOptions options_;
   std::mutex mutex_;
   std::vector<std::string> trace_headers_;  // guarded by mutex_
+  std::vector<std::string> traceparents_;   // guarded by mutex_
+  std::string tracestate_;                  // guarded by mutex_
 };
 
 TEST_F(BeastClientTest, RecordsSubsegmentAndReplacesTheHeader) {
@@ -110,6 +117,27 @@ TEST_F(BeastClientTest, RecordsSubsegmentAndReplacesTheHeader) {
   EXPECT_EQ(trace_headers_[0], std::string("Root=") + kRoot + ";Parent=" + sub["id"].get<std::string>() +
                                    ";Sampled=1;Lineage=a87bd80c:1");
   EXPECT_THAT(daemon_.errors(), IsEmpty());
+}
+
+TEST_F(BeastClientTest, InjectsTraceparentReplacingTheCallersAndLeavesTracestate) {
+  auto server = serve(http::status::ok);
+  auto segment = recorder_.begin_segment(
+      "caller", xray::TraceHeader::parse(std::string("Root=") + kRoot + ";Sampled=0"));
+  Request request{http::verb::get, "/w3c", 11};
+  request.set(http::field::host, "127.0.0.1:" + std::to_string(server->port()));
+  request.insert("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  request.insert("tracestate", "congo=t61rcWkgMzE");
+  options_.inject_traceparent = true;
+  Response response;
+  ASSERT_FALSE(call(server->port(), request, &response));
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Unsampled (with real ids: AWS_XRAY_NOOP_ID=false here): the decision travels in the flags.
+  ASSERT_EQ(trace_headers_.size(), 1u);
+  const std::string parent = xray::TraceHeader::parse(trace_headers_[0]).parent();
+  ASSERT_EQ(parent.size(), 16u);
+  EXPECT_THAT(traceparents_,
+              ::testing::ElementsAre("00-5759e988bd862e3fe1be46a994272793-" + parent + "-00"));
+  EXPECT_EQ(tracestate_, "congo=t61rcWkgMzE");
 }
 
 TEST_F(BeastClientTest, ServerErrorIsAFault) {

@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cstdio>
 #include <future>
 #include <mutex>
 #include <set>
@@ -223,6 +224,87 @@ TEST_F(BeastServerTest, ForwardedHeadersAndHostPatternName) {
   daemon_.clear();
   plain_get(server->url("/g"), {"Host: other.org"});
   EXPECT_EQ(one_segment()["name"], "unknown-host");
+}
+
+// A W3C trace id X-Ray can take: its first 8 hex digits are the current second.
+std::string fresh_w3c_trace_id() {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  char start[9];
+  std::snprintf(start, sizeof start, "%08llx", static_cast<unsigned long long>(now.count()));
+  return std::string(start) + "a3ce929d0e0e4736a3ce929d";
+}
+
+TEST_F(BeastServerTest, AcceptedTraceparentContinuesItsTrace) {
+  options_.accept_traceparent = true;
+  auto server = serve();
+  const std::string w3c = fresh_w3c_trace_id();
+  const std::string root = "1-" + w3c.substr(0, 8) + "-" + w3c.substr(8);
+  Reply reply = plain_get(server->url("/otel"),
+                          {"traceparent: 00-" + w3c + "-00f067aa0ba902b7-01",
+                           "tracestate: rojo=00f067aa0ba902b7"});
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.headers["x-amzn-trace-id"], "Root=" + root + ";Sampled=1");
+  json segment = one_segment();
+  EXPECT_EQ(segment["trace_id"], root);
+  EXPECT_EQ(segment["parent_id"], "00f067aa0ba902b7");
+  EXPECT_FALSE(segment.contains("metadata"));
+}
+
+TEST_F(BeastServerTest, TraceparentXRayCannotTakeStartsATraceThatRecordsTheW3cIds) {
+  options_.accept_traceparent = true;
+  auto server = serve();
+  // The W3C suite's id: its first 8 digits read as 1979, older than X-Ray keeps traces.
+  Reply reply = plain_get(
+      server->url("/otel"), {"traceparent: 00-12345678901234567890123456789012-1234567890123456-01"});
+  EXPECT_EQ(reply.status, 200);
+  json segment = one_segment();
+  EXPECT_NE(segment["trace_id"], "1-12345678-901234567890123456789012");
+  EXPECT_FALSE(segment.contains("parent_id"));
+  EXPECT_EQ(segment["metadata"]["w3c"]["trace_id"], "12345678901234567890123456789012");
+  EXPECT_EQ(segment["metadata"]["w3c"]["parent_id"], "1234567890123456");
+  // The caller's decision (01) is obeyed: sampled, not left to the sampler.
+  EXPECT_EQ(reply.headers["x-amzn-trace-id"],
+            "Root=" + segment["trace_id"].get<std::string>() + ";Sampled=1");
+}
+
+TEST_F(BeastServerTest, TraceparentIsReadOnlyWhenAcceptedAloneAndWellFormed) {
+  const std::string w3c = fresh_w3c_trace_id();
+  const std::string root = "1-" + w3c.substr(0, 8) + "-" + w3c.substr(8);
+  const std::string line = "traceparent: 00-" + w3c + "-00f067aa0ba902b7-01";
+  struct Case {
+    const char* what;
+    bool accept;
+    std::vector<std::string> headers;
+  };
+  const std::vector<Case> cases = {
+      {"not accepted", false, {line}},
+      {"X-Amzn-Trace-Id wins", true, {std::string("X-Amzn-Trace-Id: Root=") + kRoot, line}},
+      {"two traceparent lines", true, {line, "traceparent: 00-" + w3c + "-00f067aa0ba902b8-01"}},
+      {"malformed", true, {"traceparent: 00-" + w3c + "-00f067aa0ba902b7-01."}},
+  };
+  for (const Case& c : cases) {
+    options_.accept_traceparent = c.accept;
+    auto server = serve();
+    Reply reply = plain_get(server->url("/x"), c.headers);
+    EXPECT_EQ(reply.status, 200) << c.what;
+    json segment = one_segment();
+    EXPECT_NE(segment["trace_id"], root) << c.what;
+    EXPECT_NE(segment.value("parent_id", ""), "00f067aa0ba902b7") << c.what;
+    EXPECT_FALSE(segment.contains("metadata")) << c.what;
+    daemon_.clear();
+  }
+}
+
+TEST_F(BeastServerTest, UnsampledTraceparentIsObeyed) {
+  options_.accept_traceparent = true;
+  auto server = serve();
+  const std::string w3c = fresh_w3c_trace_id();
+  Reply reply = plain_get(server->url("/otel"), {"traceparent: 00-" + w3c + "-00f067aa0ba902b7-00"});
+  EXPECT_EQ(reply.headers["x-amzn-trace-id"],
+            "Root=1-" + w3c.substr(0, 8) + "-" + w3c.substr(8) + ";Sampled=0");
+  EXPECT_TRUE(recorder_.flush(kWait));
+  EXPECT_EQ(daemon_.datagram_count(), 0u);
 }
 
 // Upstream (traced) -> libcurl -> downstream (traced): the downstream segment's parent is the

@@ -46,9 +46,12 @@ class CurlClientTest : public ::testing::Test {
     return std::make_unique<TestServer>([this, status](const Request& request, const std::string&) {
       std::lock_guard<std::mutex> lock(mutex_);
       trace_headers_.clear();
+      traceparents_.clear();
       for (const auto& field : request) {
         if (boost::beast::iequals(field.name_string(), "X-Amzn-Trace-Id")) trace_headers_.emplace_back(field.value());
+        if (boost::beast::iequals(field.name_string(), "traceparent")) traceparents_.emplace_back(field.value());
       }
+      tracestate_ = std::string(request["tracestate"]);
       custom_ = std::string(request["X-Custom"]);
       return make_response(request, status, "0123456789");
     });
@@ -73,6 +76,8 @@ class CurlClientTest : public ::testing::Test {
   std::mutex mutex_;
   std::vector<std::string> trace_headers_;  // guarded by mutex_
   std::string custom_;                      // guarded by mutex_
+  std::vector<std::string> traceparents_;   // guarded by mutex_
+  std::string tracestate_;                  // guarded by mutex_
 };
 
 TEST_F(CurlClientTest, RecordsRemoteSubsegmentAndInjectsHeader) {
@@ -114,6 +119,42 @@ TEST_F(CurlClientTest, RecordsRemoteSubsegmentAndInjectsHeader) {
   EXPECT_EQ(sub_header, std::string("Root=") + kRoot + ";Parent=" + sub["id"].get<std::string>() +
                             ";Sampled=1;Lineage=a87bd80c:1;Foo=bar");
   EXPECT_THAT(daemon_.errors(), IsEmpty());
+}
+
+TEST_F(CurlClientTest, InjectsTraceparentReplacingTheCallersAndLeavesTracestate) {
+  auto server = serve();
+  auto segment = recorder_.begin_segment(
+      "caller", xray::TraceHeader::parse(std::string("Root=") + kRoot + ";Sampled=1"));
+  curl_slist* mine = curl_slist_append(nullptr, "TraceParent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  mine = curl_slist_append(mine, "tracestate: congo=t61rcWkgMzE");
+  options_.headers = mine;
+  options_.inject_traceparent = true;
+  ASSERT_EQ(xray::curl::perform(easy_, server->url("/w3c"), options_), CURLE_OK);
+  std::vector<std::string> sent;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sent = traceparents_;
+    EXPECT_EQ(tracestate_, "congo=t61rcWkgMzE");
+  }
+  // Without the option the caller's line goes out untouched.
+  options_.inject_traceparent = false;
+  ASSERT_EQ(xray::curl::perform(easy_, server->url("/plain"), options_), CURLE_OK);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    EXPECT_THAT(traceparents_,
+                ::testing::ElementsAre("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+  }
+  curl_slist_free_all(mine);
+  segment.end();
+  ASSERT_TRUE(recorder_.flush(kWait));
+  ASSERT_TRUE(daemon_.wait_for_documents(1, kWait));
+  const json document = daemon_.documents().at(0);
+  ASSERT_EQ(document["subsegments"].size(), 2u);
+  const json& sub = document["subsegments"][0]["http"]["request"]["url"] == server->url("/w3c")
+                        ? document["subsegments"][0]
+                        : document["subsegments"][1];
+  EXPECT_THAT(sent, ::testing::ElementsAre("00-5759e988bd862e3fe1be46a994272793-" +
+                                           sub["id"].get<std::string>() + "-01"));
 }
 
 TEST_F(CurlClientTest, StatusesMapToFlags) {
