@@ -10,6 +10,7 @@
 #include "xray/http_request_info.hpp"
 #include "xray/lambda.hpp"
 #include "xray/log.hpp"
+#include "xray/log_correlation.hpp"
 #include "xray/plugin.hpp"
 #include "xray/recorder.hpp"
 #include "xray/sampling.hpp"

@@ -1,0 +1,42 @@
+#include "xray/log_correlation.hpp"
+
+#include <cstring>
+
+#include "context/context_stack.hpp"
+
+namespace xray {
+
+// Fills a LogTraceId in place: called on every log line, so no allocation, no lock and no
+// reference-count traffic (the entity is read through the thread's stack, not copied).
+struct LogTraceIdAccess {
+  static LogTraceId from(const detail::Entity* entity) noexcept {
+    LogTraceId out;
+    if (entity == nullptr || entity->id == 0 || entity->tree == nullptr) return out;
+    // Unsampled with no-op ids (spec §3): nothing worth logging. A Lambda facade keeps the ids
+    // Lambda gave it, but its unsampled subsegments have none, so all of the trace stays quiet.
+    const detail::EntityTree& tree = *entity->tree;
+    if (!tree.sampled && (tree.settings == nullptr || tree.settings->noop_ids)) return out;
+    const std::string& trace_id = tree.trace_id;
+    if (trace_id.size() != LogTraceId::kTraceIdSize) return out;
+    std::memcpy(out.text_, trace_id.data(), LogTraceId::kTraceIdSize);
+    out.text_[LogTraceId::kTraceIdSize] = '@';
+    constexpr char kDigits[] = "0123456789abcdef";
+    std::uint64_t id = entity->id;
+    char* digits = out.text_ + LogTraceId::kTraceIdSize + 1;
+    for (std::size_t i = LogTraceId::kEntityIdSize; i-- > 0; id >>= 4)
+      digits[i] = kDigits[id & 0xf];
+    out.set_ = true;
+    return out;
+  }
+};
+
+LogTraceId current_log_trace_id() noexcept {
+  const std::shared_ptr<detail::Entity>* top = detail::current_entity();
+  return LogTraceIdAccess::from(top != nullptr ? top->get() : nullptr);
+}
+
+LogTraceId log_trace_id(const Context& context) noexcept {
+  return LogTraceIdAccess::from(detail::ContextAccess::entity(context).get());
+}
+
+}  // namespace xray
