@@ -14,7 +14,8 @@ source scripts/lib/dynalite.sh
 
 build=build/demo
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXRAY_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j "${XRAY_JOBS:-2}" --target local_daemon demo_service helloworld dynamodb_demo
+cmake --build "$build" -j "${XRAY_JOBS:-2}" --target local_daemon demo_service helloworld dynamodb_demo \
+  log_correlation
 
 port=${XRAY_DEMO_PORT:-2000}
 received=$(mktemp)
@@ -129,3 +130,7 @@ grep '^{' "$workdir/dynamodb.out" | node -e '
       }
     }
   }'
+
+echo
+echo "--- log_correlation: spdlog lines with %k (trace_id@entity_id), a W3C caller's trace continued ---"
+"$build/examples/log_correlation/log_correlation"
