@@ -43,9 +43,10 @@ xray_install_dependencies() {
   fi
 }
 
-# Test-only tools from npm (tests/dynalite: the DynamoDB the AWS-call tests and the demo use).
-# Installs node and npm from Debian when missing, then the pinned packages of tests/dynalite
-# (package-lock.json) unless they are installed already.
+# Test-only tools from npm (tests/dynalite: the DynamoDB the AWS-call tests and the demo use;
+# tests/deploy: the linters and schemas that check deploy/). Installs node and npm from Debian
+# when missing, then the pinned packages of each folder (package-lock.json) unless they are
+# installed already.
 xray_install_npm_test_tools() {
   if ! command -v npm >/dev/null 2>&1; then
     xray_install_dependencies nodejs npm
@@ -56,6 +57,16 @@ xray_install_npm_test_tools() {
   if [ "$installed" != "$pinned" ]; then
     echo "installing dynalite $pinned (npm ci --prefix tests/dynalite)"
     npm ci --prefix tests/dynalite --no-audit --no-fund --loglevel=error
+  fi
+  if ! node -e '
+    const p = require("./tests/deploy/package.json");
+    for (const [name, version] of Object.entries(p.dependencies)) {
+      let installed;
+      try { installed = require(`./tests/deploy/node_modules/${name}/package.json`).version; } catch (e) {}
+      if (installed !== version) process.exit(1);
+    }' 2>/dev/null; then
+    echo "installing the deploy/ checkers (npm ci --prefix tests/deploy)"
+    npm ci --prefix tests/deploy --no-audit --no-fund --loglevel=error
   fi
 }
 
