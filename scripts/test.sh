@@ -2,7 +2,8 @@
 # Builds and runs every test (unit, integration, package) three times: a plain -Werror build, then
 # ASan+UBSan, then TSan; then a fuzz smoke (every libFuzzer target for XRAY_FUZZ_SMOKE_SECONDS,
 # default 10, through scripts/fuzz.sh, which installs clang only then). Installs missing Debian
-# packages first, and dynalite (npm, tests/dynalite) for the AWS-call tests.
+# packages first, and from npm dynalite (tests/dynalite) for the AWS-call tests and the checkers
+# of deploy/ (tests/deploy).
 # Usage: scripts/test.sh [plain|asan|tsan|fuzz]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,8 @@ xray_install_dependencies
 xray_install_npm_test_tools
 # The AWS-call tests run against dynalite: here a missing dynalite fails them instead of skipping.
 export XRAY_REQUIRE_DYNALITE=1
+# Likewise the deploy/ checks (ctest deploy_files, plain build only) and their npm tools.
+export XRAY_REQUIRE_DEPLOY_TOOLS=1
 
 variants=("$@")
 [ ${#variants[@]} -eq 0 ] && variants=(plain asan tsan fuzz)
