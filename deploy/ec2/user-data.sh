@@ -20,6 +20,7 @@ case "$(uname -m)" in
 esac
 
 # 1. The daemon: the binary from the X-Ray assets bucket of this region.
+command -v unzip >/dev/null || { dnf install -y unzip || apt-get install -y unzip; }
 work=$(mktemp -d)
 curl -sfo "$work/xray.zip" \
   "https://s3.${region}.amazonaws.com/aws-xray-assets.${region}/xray-daemon/aws-xray-daemon-${flavour}-${DAEMON_VERSION}.zip"

@@ -353,6 +353,13 @@ function run(root, tools, { quiet = false } = {}) {
     const problems = envs.filter((e) => sdkPrefixed.test(e.name) && !facts.env.has(e.name))
       .map((e) => `${e.where}: ${e.name} is not a variable the SDK reads`);
     if (!envs.some((e) => e.name === 'AWS_XRAY_DAEMON_ADDRESS')) problems.push('no AWS_XRAY_DAEMON_ADDRESS anywhere');
+    // The prose too: every AWS_XRAY_* a README or the walkthrough names.
+    for (const file of [...files.filter((f) => f.endsWith('.md')), path.join(root, 'docs/walkthrough.md')]) {
+      if (!fs.existsSync(file)) continue;
+      for (const m of fs.readFileSync(file, 'utf8').matchAll(/\b(AWS_XRAY_[A-Z0-9_]*[A-Z0-9])\b/g)) {
+        if (!facts.env.has(m[1])) problems.push(`${rel(file)}: ${m[1]} is not a variable the SDK reads`);
+      }
+    }
     return problems;
   });
   check('AWS_XRAY_DAEMON_ADDRESS values (spec §1.3, port 2000)', () => {
@@ -712,6 +719,7 @@ function eksReachability(files, docsOf, rel, envs) {
 // named check among the failures.
 const MUTATIONS = [
   ['ECS daemon port 2001', 'deploy/ecs/task-definition-awsvpc.json', (s) => s.replace('"containerPort": 2000', '"containerPort": 2001'), 'daemon containers listen on 2000/udp'],
+  ['misspelt variable in prose', 'docs/walkthrough.md', (s) => s.replace('`AWS_XRAY_LOG_LEVEL`', '`AWS_XRAY_LOGLEVEL`'), 'environment variable names'],
   ['misspelt variable', 'deploy/eks/helloworld.yaml', (s) => s.replace('name: AWS_XRAY_TRACING_NAME', 'name: AWS_XRAY_TRACE_NAME'), 'environment variable names'],
   ['address without port', 'deploy/ec2/helloworld.env', (s) => s.replace('AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000', 'AWS_XRAY_DAEMON_ADDRESS=127.0.0.1'), 'AWS_XRAY_DAEMON_ADDRESS values'],
   ['bridge without link', 'deploy/ecs/task-definition-bridge.json', (s) => s.replace('"links": ["xray-daemon"],', ''), 'ECS: each address'],
@@ -733,12 +741,18 @@ function negative(tools) {
   for (const [label, file, mutate, expected] of [['unbroken copy', null, null, null], ...MUTATIONS]) {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-negative-'));
     try {
-      fs.cpSync(path.join(REPO, 'deploy'), path.join(root, 'deploy'), { recursive: true });
-      for (const entry of ['src', 'plugins', 'include', 'docs', 'examples', 'README.md']) {
+      // Copies of what a mutation may touch; links to what it only reads.
+      for (const entry of ['deploy', 'docs']) {
+        fs.cpSync(path.join(REPO, entry), path.join(root, entry), { recursive: true });
+      }
+      for (const entry of ['src', 'plugins', 'include', 'examples', 'README.md']) {
         fs.symlinkSync(path.join(REPO, entry), path.join(root, entry));
       }
       if (file) {
         const target = path.join(root, file);
+        if (!fs.realpathSync(target).startsWith(fs.realpathSync(root) + path.sep)) {
+          throw new Error(`${file} is not a copy: the mutation would change the repository`);
+        }
         const before = fs.readFileSync(target, 'utf8');
         const after = mutate(before);
         if (after === before) throw new Error(`the mutation does not apply to ${file}`);
