@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "base/environment.hpp"
 #include "plugins/plugin_parsers.hpp"
 
 namespace xray::plugins::detail {
@@ -34,7 +35,7 @@ std::string host_name() {
 }
 
 std::optional<std::string> environment(const char* name) {
-  const char* value = std::getenv(name);
+  const char* value = xray::detail::thread_getenv(name);
   if (value == nullptr) return std::nullopt;
   std::string text(value);
   if (text.find_first_not_of(" \t") == std::string::npos) return std::nullopt;

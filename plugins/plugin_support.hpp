@@ -29,7 +29,8 @@ class DetectionError : public std::runtime_error {
 std::optional<std::string> read_small_file(const std::string& path);
 bool file_exists(const std::string& path);
 std::string host_name();
-// getenv, with blank values as unset.
+// The thread's environment (base/environment.hpp: the recorder's during detection), with blank
+// values as unset.
 std::optional<std::string> environment(const char* name);
 
 // The 64-hex container id: cgroup v1 (the last 64 characters of the first line longer than 64),

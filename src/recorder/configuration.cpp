@@ -94,6 +94,7 @@ ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv)
       }
     }
     settings->lambda = next.lambda.value_or(env.in_lambda);
+    settings->getenv = getenv;
     const DaemonAddress daemon = env.daemon_address.value_or(code_address_);
     if (settings->sampler && next.sampling.centralized() && settings->enabled && !settings->lambda) {
       // Centralized rules with the local strategy as fallback; one rule cache (and poller) per
@@ -132,7 +133,7 @@ ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv)
       logger_.log(LogLevel::kDebug, "plugins are not run in AWS Lambda");
     }
     if (settings_->enabled) plugins_.start(settings_->lambda ? std::vector<std::shared_ptr<const Plugin>>{} : applied_.plugins,
-                                           applied_.plugin_budget);
+                                           applied_.plugin_budget, settings_->getenv);
   } catch (const std::exception& e) {
     result.errors.push_back(std::string("configure failed: ") + e.what());
   }

@@ -52,7 +52,7 @@ bool first_report_in_process(const std::string& line) {
 Environment read_environment(const std::function<void(const std::string&)>& warn,
                              const GetEnv& getenv) {
   auto read = [&](const char* name) -> std::optional<std::string_view> {
-    const char* value = getenv ? getenv(name) : std::getenv(name);
+    const char* value = read_env(getenv, name);
     if (value == nullptr || trim_space(value).empty()) return std::nullopt;
     return trim_space(value);
   };

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/environment.hpp"
 #include "xray/daemon_address.hpp"
 #include "log/logger.hpp"
 #include "xray/config.hpp"
@@ -25,8 +26,6 @@ struct Environment {
   std::optional<bool> collect_sql_queries;
   bool in_lambda = false;  // LAMBDA_TASK_ROOT is set: no centralized sampling, no plugins
 };
-
-using GetEnv = std::function<const char*(const char*)>;
 
 // Reads the variables through `getenv` (std::getenv by default), logging invalid values to `warn`.
 Environment read_environment(const std::function<void(const std::string&)>& warn,

@@ -17,7 +17,9 @@ Invocation::Invocation(std::string_view trace_header, InvocationOptions options)
   detail::RecorderCore& core = detail::RecorderAccess::core(*recorder_);
   // aws-lambda-cpp passes the header per invocation; other runtimes may set the variable instead.
   if (trace_header.empty()) {
-    const char* from_environment = std::getenv("_X_AMZN_TRACE_ID");
+    const auto settings = core.settings();
+    const char* from_environment =
+        detail::read_env(settings ? settings->getenv : detail::GetEnv(), "_X_AMZN_TRACE_ID");
     if (from_environment != nullptr) trace_header = from_environment;
   }
   auto facade = core.begin_facade(TraceHeader::parse(trace_header));  // may throw (kRuntimeError)

@@ -22,7 +22,7 @@ void PluginState::shutdown() noexcept {
 }
 
 void PluginState::start(std::vector<std::shared_ptr<const Plugin>> plugins,
-                        std::chrono::milliseconds budget) {
+                        std::chrono::milliseconds budget, GetEnv getenv) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (stopped_) return;
   if (plugins == plugins_) return;  // same plugins: results are cached for the process
@@ -35,7 +35,8 @@ void PluginState::start(std::vector<std::shared_ptr<const Plugin>> plugins,
     return;
   }
   running_ = true;
-  threads_.emplace_back(&PluginState::run, this, std::move(plugins), budget, generation_);
+  threads_.emplace_back(&PluginState::run, this, std::move(plugins), budget, generation_,
+                        std::move(getenv));
 }
 
 std::shared_ptr<const PluginResult> PluginState::result() const {
@@ -49,9 +50,11 @@ bool PluginState::wait_until_done(std::chrono::milliseconds timeout) const {
 }
 
 void PluginState::run(std::vector<std::shared_ptr<const Plugin>> plugins,
-                      std::chrono::milliseconds budget, std::uint64_t generation) {
+                      std::chrono::milliseconds budget, std::uint64_t generation,
+                      const GetEnv& getenv) {
   auto deadline = std::chrono::steady_clock::now() + budget;
   ThreadCancelScope cancel_probes(&cancel_);
+  ThreadEnvironment environment(getenv);
   auto merged = std::make_shared<PluginResult>();
   int merged_precedence = 0;
   for (const auto& plugin : plugins) {

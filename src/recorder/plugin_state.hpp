@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/environment.hpp"
 #include "log/logger.hpp"
 #include "model/serializer.hpp"
 #include "xray/plugin.hpp"
@@ -36,8 +37,10 @@ class PluginState {
   PluginState& operator=(const PluginState&) = delete;
 
   // Starts detection with `plugins` (results are cached: a later start with the same plugins is a
-  // no-op). Returns at once.
-  void start(std::vector<std::shared_ptr<const Plugin>> plugins, std::chrono::milliseconds budget);
+  // no-op). Returns at once. The plugins read `getenv` (empty: the process environment) as their
+  // thread's environment (base/environment.hpp).
+  void start(std::vector<std::shared_ptr<const Plugin>> plugins, std::chrono::milliseconds budget,
+             GetEnv getenv = nullptr);
   // The merged result, or null while detection runs (or when no plugin was configured).
   std::shared_ptr<const PluginResult> result() const;
   // For tests and the demo: waits until detection finished.
@@ -49,7 +52,7 @@ class PluginState {
 
  private:
   void run(std::vector<std::shared_ptr<const Plugin>> plugins, std::chrono::milliseconds budget,
-           std::uint64_t generation);
+           std::uint64_t generation, const GetEnv& getenv);
 
   Logger& logger_;
   mutable std::mutex mutex_;

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/environment.hpp"
 #include "model/entity.hpp"
 #include "xray/config.hpp"
 #include "xray/sampling.hpp"
@@ -28,6 +29,9 @@ struct Settings : TreeSettings {
   std::function<void(std::string_view)> context_missing_callback;
   std::shared_ptr<SamplingStrategy> sampler;  // null: sample everything
   bool lambda = false;  // AWS Lambda: no segments of our own, only subsegments under facades
+  // The environment configure() read (empty: the process's); plugins and Lambda invocations
+  // read theirs through it too.
+  GetEnv getenv;
 };
 
 }  // namespace xray::detail

@@ -33,15 +33,16 @@ class LambdaInvocationTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(configure_lambda(ContextMissing::kLogError).ok()); }
   void TearDown() override { EXPECT_THAT(daemon_.errors(), IsEmpty()); }
 
-  ConfigResult configure_lambda(ContextMissing missing) {
+  ConfigResult configure_lambda(ContextMissing missing, testing::EnvironmentMap env = {}) {
     Config config = testing::config_for(daemon_, "function");
     config.context_missing = missing;
     config.log_sink = [this](LogLevel, std::string_view line) {
       std::lock_guard<std::mutex> lock(log_mutex_);
       log_.emplace_back(line);
     };
-    // Lambda mode from the environment, as on Lambda; _X_AMZN_TRACE_ID is not set in these tests.
-    return testing::configure(recorder_, config, {{"LAMBDA_TASK_ROOT", "/var/task"}});
+    // Lambda mode from the environment, as on Lambda; _X_AMZN_TRACE_ID only where a test sets it.
+    env.emplace("LAMBDA_TASK_ROOT", "/var/task");
+    return testing::configure(recorder_, config, std::move(env));
   }
   lambda::InvocationOptions options() {
     lambda::InvocationOptions options;
@@ -158,13 +159,12 @@ TEST_F(LambdaInvocationTest, MissingOrInvalidHeaderAppliesContextMissing) {
 }
 
 TEST_F(LambdaInvocationTest, EmptyHeaderFallsBackToTheEnvironment) {
-  ::setenv("_X_AMZN_TRACE_ID", kSampled.c_str(), 1);
+  ASSERT_TRUE(configure_lambda(ContextMissing::kLogError, {{"_X_AMZN_TRACE_ID", kSampled}}).ok());
   {
     lambda::Invocation invocation("", options());
     EXPECT_EQ(current_context().entity_id(), kFacade);
     { auto work = recorder_.begin_subsegment("work"); }
   }
-  ::unsetenv("_X_AMZN_TRACE_ID");
   auto documents = received(1);
   ASSERT_EQ(documents.size(), 1u);
   EXPECT_EQ(documents[0]["parent_id"], kFacade);

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -109,6 +110,27 @@ TEST(EnvironmentTest, BlankValuesAreUnset) {
     EXPECT_EQ(environment("XRAY_PLUGIN_SUPPORT_TEST_VAR"), "value");
   }
   EXPECT_EQ(environment("XRAY_PLUGIN_SUPPORT_TEST_VAR"), std::nullopt);
+}
+
+TEST(EnvironmentTest, ThreadScopesNestShadowAndStayOnTheirThread) {
+  ScopedEnv outer("XRAY_PLUGIN_SUPPORT_TEST_VAR", "outer");
+  {
+    ScopedEnv inner("XRAY_PLUGIN_SUPPORT_TEST_VAR", nullptr);  // unset over a set value
+    ScopedEnv other("XRAY_PLUGIN_SUPPORT_TEST_OTHER", "other");
+    EXPECT_EQ(environment("XRAY_PLUGIN_SUPPORT_TEST_VAR"), std::nullopt);
+    EXPECT_EQ(environment("XRAY_PLUGIN_SUPPORT_TEST_OTHER"), "other");
+  }
+  EXPECT_EQ(environment("XRAY_PLUGIN_SUPPORT_TEST_VAR"), "outer");
+  EXPECT_EQ(environment("XRAY_PLUGIN_SUPPORT_TEST_OTHER"), std::nullopt);
+  EXPECT_EQ(::getenv("XRAY_PLUGIN_SUPPORT_TEST_VAR"), nullptr);  // the process never saw it
+  std::optional<std::string> elsewhere = std::string("not read");
+  std::thread([&] { elsewhere = environment("XRAY_PLUGIN_SUPPORT_TEST_VAR"); }).join();
+  EXPECT_EQ(elsewhere, std::nullopt);
+  // A whole environment replaces the process's for the thread, as the recorder's during detection.
+  xray::detail::ThreadEnvironment injected(
+      [](const char* name) { return std::string(name) == "HOME" ? "/injected" : nullptr; });
+  EXPECT_EQ(environment("HOME"), "/injected");
+  EXPECT_EQ(environment("PATH"), std::nullopt);
 }
 
 TEST(StringFieldTest, OnlyStrings) {

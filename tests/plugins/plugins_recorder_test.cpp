@@ -3,6 +3,7 @@
 #include "xray/plugins.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -195,6 +196,31 @@ TEST_F(PluginsRecorderTest, PrecedenceIsThePluginsOwnAndTiesGoToTheLaterPlugin) 
   ASSERT_TRUE(configure(tie, config_with({first, second})).ok());
   ASSERT_TRUE(plugin_state(tie).wait_until_done(kWait));
   EXPECT_EQ(plugin_state(tie).result()->origin, "Custom::Second");
+}
+
+// Plugins read the environment the recorder was configured with (tests inject a map), on the
+// detection thread, and never the process environment, which has no ECS variable here.
+TEST_F(PluginsRecorderTest, PluginsReadTheEnvironmentTheRecorderWasConfiguredWith) {
+  FakeHttpServer server(metadata_server);
+  plugins::EcsOptions options;  // metadata_uri empty: ECS_CONTAINER_METADATA_URI_V4
+  options.cgroup_path = missing_path();
+  options.mountinfo_path = missing_path();
+  options.hostname = "curl-host";
+  ASSERT_EQ(std::getenv("ECS_CONTAINER_METADATA_URI_V4"), nullptr);
+  Recorder recorder;
+  ASSERT_TRUE(configure(recorder, config_with({plugins::ecs(options)}),
+                        {{"ECS_CONTAINER_METADATA_URI_V4", server.base_url() + kEcsPrefix}})
+                  .ok());
+  ASSERT_TRUE(plugin_state(recorder).wait_until_done(kWait));
+  auto result = plugin_state(recorder).result();
+  ASSERT_NE(result, nullptr);
+  EXPECT_EQ(result->origin, "AWS::ECS::Container");
+  // Without it the same plugin finds no ECS.
+  Recorder elsewhere;
+  ASSERT_TRUE(configure(elsewhere, config_with({plugins::ecs(options)})).ok());
+  ASSERT_TRUE(plugin_state(elsewhere).wait_until_done(kWait));
+  ASSERT_NE(plugin_state(elsewhere).result(), nullptr);
+  EXPECT_EQ(plugin_state(elsewhere).result()->origin, "");
 }
 
 TEST_F(PluginsRecorderTest, EcsOutranksEc2) {

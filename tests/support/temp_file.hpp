@@ -1,12 +1,12 @@
 // Test fixtures: a uniquely named temporary file under /tmp (removed on destruction), a unique path
-// that does not exist, and a scoped environment variable (restored on destruction).
+// that does not exist, and a scoped environment variable of this thread (restored on destruction).
 //
 //   xray::testing::TempFile cgroup("12:memory:/docker/" + id + "\n");
 //   options.cgroup_path = cgroup.path();
 //   xray::testing::ScopedEnv env("IMDS_ENDPOINT", "127.0.0.1:8080");  // nullptr unsets
 //
-// Thread safety: TempFile is thread-compatible. ScopedEnv changes the process environment: use it
-// only while no other thread reads the environment.
+// Thread safety: TempFile is thread-compatible. ScopedEnv sets the variable for the calling thread
+// only (the thread plugins are detected on in these tests), never in the process environment.
 #pragma once
 
 #include <stdlib.h>
@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+
+#include "base/environment.hpp"
 
 namespace xray::testing {
 
@@ -60,29 +62,8 @@ inline std::string missing_path() {
   return path + "-missing";
 }
 
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = ::getenv(name)) old_ = std::string(old);
-    if (value == nullptr) {
-      ::unsetenv(name);
-    } else {
-      ::setenv(name, value, 1);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_.c_str(), old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_.c_str());
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  std::string name_;
-  std::optional<std::string> old_;
-};
+// One variable of the calling thread's environment (base/environment.hpp), which the SDK's
+// plugins read: the process environment is never changed.
+using ScopedEnv = xray::detail::ThreadEnvironment;
 
 }  // namespace xray::testing
