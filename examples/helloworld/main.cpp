@@ -163,9 +163,11 @@ int main(int argc, char** argv) {
   // (AWS_XRAY_DAEMON_ADDRESS, AWS_XRAY_TRACING_NAME, ...) still win.
   xray::Config config;
   config.service_name = "helloworld";
-  // The walkthrough's plugins=('EC2Plugin', 'ECSPlugin'): detected in the background, so off AWS
-  // they cost the service nothing and contribute nothing.
-  config.plugins = {xray::plugins::ec2(), xray::plugins::ecs()};
+  // The walkthrough's plugins=('EC2Plugin', 'ECSPlugin'), plus EKS and Elastic Beanstalk so that
+  // every deploy/ platform reports itself: detected in the background, so off AWS they cost the
+  // service nothing and contribute nothing.
+  config.plugins = {xray::plugins::ec2(), xray::plugins::ecs(), xray::plugins::eks(),
+                    xray::plugins::elastic_beanstalk()};
   xray::Recorder::global().configure(config);
   // The walkthrough's XRayMiddleware(app, xray_recorder): one wrapper around the handler.
   auto handler = xray::beast::traced(
