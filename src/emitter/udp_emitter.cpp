@@ -1,38 +1,19 @@
 #include "emitter/udp_emitter.hpp"
 
-#include <poll.h>
 #include <pthread.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <iterator>
 #include <set>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/udp.hpp>
-
 #include "emitter/size_ladder.hpp"
 #include "emitter/token_bucket.hpp"
+#include "emitter/udp_transport.hpp"
 #include "model/serializer.hpp"
-#include "net/resolver.hpp"
 
 namespace xray::detail {
-namespace asio = boost::asio;
-
-struct UdpEmitter::Socket {
-  asio::io_context io;
-  asio::ip::udp::socket socket{io};
-  std::optional<DaemonAddress> connected_to;
-  std::optional<DaemonAddress> resolved_for;  // the address the last attempt was for
-  std::chrono::steady_clock::time_point resolved_at{};
-  std::chrono::steady_clock::time_point next_attempt{};  // no resolution before this
-  int failures = 0;     // consecutive failed resolutions, for the backoff
-  bool broken = false;  // a send failed: re-resolve (no sooner than next_attempt)
-};
 
 struct UdpEmitter::Shared {
   std::mutex mutex;
@@ -80,7 +61,8 @@ void child_after_fork() {
 }
 
 void register_emitter(UdpEmitter* emitter) {
-  static const int registered = pthread_atfork(&prepare_fork, &parent_after_fork, &child_after_fork);
+  static const int registered =
+      pthread_atfork(&prepare_fork, &parent_after_fork, &child_after_fork);
   (void)registered;
   std::lock_guard<std::mutex> lock(g_registry_mutex);
   registry().insert(emitter);
@@ -93,8 +75,12 @@ void unregister_emitter(UdpEmitter* emitter) {
 
 }  // namespace
 
-UdpEmitter::UdpEmitter(Logger& logger, AdditionsSource additions, std::size_t queue_capacity)
-    : logger_(logger), additions_(std::move(additions)), shared_(std::make_unique<Shared>()) {
+UdpEmitter::UdpEmitter(Logger& logger, AdditionsSource additions, std::size_t queue_capacity,
+                       TransportFactory transport)
+    : logger_(logger),
+      additions_(std::move(additions)),
+      transport_factory_(std::move(transport)),
+      shared_(std::make_unique<Shared>()) {
   shared_->capacity = queue_capacity;
   register_emitter(this);
 }
@@ -128,7 +114,8 @@ bool UdpEmitter::set_max_datagram_bytes(std::size_t bytes) noexcept {
 }
 
 void UdpEmitter::set_pacing(double datagrams_per_second, std::size_t burst) noexcept {
-  pacing_rate_.store(datagrams_per_second > 0 ? datagrams_per_second : 0, std::memory_order_relaxed);
+  pacing_rate_.store(datagrams_per_second > 0 ? datagrams_per_second : 0,
+                     std::memory_order_relaxed);
   pacing_burst_.store(std::max<std::size_t>(burst, 1), std::memory_order_relaxed);
   pacing_generation_.fetch_add(1, std::memory_order_release);
 }
@@ -213,9 +200,6 @@ namespace {
 constexpr std::size_t kMaxTreesPerPass = 256;
 // Paced sends wait for at least this many tokens, so the thread wakes once per group.
 constexpr std::size_t kPacingGroup = 8;
-constexpr int kMaxEagainRetries = 3;
-
-bool is_would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
 
 }  // namespace
 
@@ -225,23 +209,24 @@ struct UdpEmitter::Batch {
   // counts documents, once each however many datagrams the size ladder made of them.
   std::array<bool, kBatchSize> first_of_document{};
   std::size_t count = 0;
-  std::array<mmsghdr, kBatchSize> headers{};
-  std::array<iovec, kBatchSize> vectors{};
   TokenBucket bucket;
   std::uint64_t pacing_generation = ~std::uint64_t{0};
-  bool plain = false;
 };
 
 void UdpEmitter::run() noexcept {
   Shared& shared = *shared_;
-  Socket socket;
   SizeLadder ladder(logger_);
   std::unique_ptr<Batch> batch_holder;
+  std::unique_ptr<DatagramTransport> transport;
   try {
     batch_holder = std::make_unique<Batch>();
+    transport = transport_factory_ ? transport_factory_()
+                                   : std::make_unique<UdpTransport>(logger_, &force_plain_send_);
   } catch (...) {
     logger_.log_limited(LogKind::kSendError, LogLevel::kError, "emitter thread out of memory");
   }
+  if (!transport) batch_holder.reset();  // nothing to send with: documents are dropped, counted
+  const std::function<bool()> give_up = [this] { return past_drain_deadline(); };
   std::vector<std::shared_ptr<Entity>> trees;
   for (;;) {
     DaemonAddress address;
@@ -261,21 +246,17 @@ void UdpEmitter::run() noexcept {
       address = shared.address;
     }
 
-    // Resolve and connect before taking documents from the queue.
-    auto now = std::chrono::steady_clock::now();
-    const bool address_changed = !socket.resolved_for || !(*socket.resolved_for == address);
-    const bool wanted = address_changed || !socket.connected_to || socket.broken ||
-                        now - socket.resolved_at >= kResolveInterval;
-    if (wanted && (address_changed || now >= socket.next_attempt)) connect(socket, address);
-    if (!socket.connected_to) {
+    // Reach the daemon before taking documents from the queue.
+    if (!transport->ready(address, give_up)) {
       // No address for the daemon (its name does not resolve): the documents stay queued until the
       // next attempt, so they go out if the name comes back, and while the queue is full request
       // threads drop new ones at the door (their cheapest path) instead of handing each one to a
       // thread that could only count it lost. Shutdown's deadline still ends the wait.
+      const auto retry_at = transport->retry_at();
       std::unique_lock<std::mutex> lock(shared.mutex);
       for (;;) {
         // Recomputed after every wake-up: shutdown() moves the deadline forward.
-        const auto until = std::min(socket.next_attempt, shared.drain_deadline());
+        const auto until = std::min(retry_at, shared.drain_deadline());
         if (std::chrono::steady_clock::now() >= until) break;
         shared.work_cv.wait_until(lock, until);
       }
@@ -286,23 +267,25 @@ void UdpEmitter::run() noexcept {
       std::lock_guard<std::mutex> lock(shared.mutex);
       std::size_t take = std::min(shared.queue.size(), kMaxTreesPerPass);
       try {
-        trees.assign(std::make_move_iterator(shared.queue.begin()),
-                     std::make_move_iterator(shared.queue.begin() + static_cast<std::ptrdiff_t>(take)));
+        trees.assign(
+            std::make_move_iterator(shared.queue.begin()),
+            std::make_move_iterator(shared.queue.begin() + static_cast<std::ptrdiff_t>(take)));
       } catch (...) {
         take = 0;  // out of memory: retry on the next pass
       }
-      shared.queue.erase(shared.queue.begin(), shared.queue.begin() + static_cast<std::ptrdiff_t>(take));
+      shared.queue.erase(shared.queue.begin(),
+                         shared.queue.begin() + static_cast<std::ptrdiff_t>(take));
     }
     Batch& batch = *batch_holder;
 
-    now = std::chrono::steady_clock::now();
+    const auto now = std::chrono::steady_clock::now();
     std::uint64_t generation = pacing_generation_.load(std::memory_order_acquire);
     if (generation != batch.pacing_generation) {
       batch.pacing_generation = generation;
       batch.bucket.configure(pacing_rate_.load(std::memory_order_relaxed),
-                             static_cast<double>(pacing_burst_.load(std::memory_order_relaxed)), now);
+                             static_cast<double>(pacing_burst_.load(std::memory_order_relaxed)),
+                             now);
     }
-    batch.plain = force_plain_send_.load(std::memory_order_relaxed);
     const std::size_t max_bytes = max_datagram_bytes_.load(std::memory_order_relaxed);
 
     std::shared_ptr<const DocumentAdditions> plugins;
@@ -318,7 +301,7 @@ void UdpEmitter::run() noexcept {
       batch.first_of_document[batch.count] = first_datagram;
       first_datagram = false;
       batch.slots[batch.count++].swap(datagram);
-      if (batch.count == kBatchSize) send_batch(socket, batch);
+      if (batch.count == kBatchSize) send_batch(*transport, batch);
     };
     for (auto& root : trees) {
       if (past_drain_deadline()) {
@@ -341,7 +324,7 @@ void UdpEmitter::run() noexcept {
       truncated_.fetch_add(counters.truncated, std::memory_order_relaxed);
       dropped_too_large_.fetch_add(counters.dropped_too_large, std::memory_order_relaxed);
     }
-    if (batch.count > 0) send_batch(socket, batch);
+    if (batch.count > 0) send_batch(*transport, batch);
     {
       std::lock_guard<std::mutex> lock(shared.mutex);
       shared.completed += trees.size();
@@ -355,148 +338,48 @@ bool UdpEmitter::past_drain_deadline() const noexcept {
   return std::chrono::steady_clock::now() >= shared_->drain_deadline();
 }
 
-void UdpEmitter::connect(Socket& socket, const DaemonAddress& address) noexcept {
-  const auto started = std::chrono::steady_clock::now();
-  socket.resolved_for = address;
-  socket.resolved_at = started;
-  socket.broken = false;
-  // A name that keeps failing is retried with backoff (kMinResolveInterval doubling up to
-  // kMaxResolveBackoff), never once per pass: a dead DNS must not become a lookup storm.
-  const auto backoff = std::min<std::chrono::steady_clock::duration>(
-      kMinResolveInterval * (1 << std::min(socket.failures, 8)), kMaxResolveBackoff);
-  auto give_up = [this] { return past_drain_deadline(); };
-  Resolution resolution =
-      resolve_host(address.udp.host, SocketKind::kDatagram, started + kResolveTimeout, give_up);
-  boost::system::error_code ec;
-  asio::ip::address ip;
-  if (resolution.ok()) ip = asio::ip::make_address(resolution.addresses.front(), ec);
-  if (!resolution.ok() || ec) {
-    ++socket.failures;
-    socket.next_attempt = std::chrono::steady_clock::now() + backoff;
-    // Keep a connected socket: if the name stops resolving, the last address is the best guess.
-    if (!socket.connected_to || !(socket.connected_to->udp == address.udp)) socket.connected_to.reset();
-    logger_.log_limited(LogKind::kSendError, LogLevel::kWarn,
-                        "cannot resolve the daemon address " + to_string(address.udp) + ": " +
-                            (resolution.ok() ? ec.message() : resolution.error));
-    return;
-  }
-  socket.failures = 0;
-  socket.next_attempt = std::chrono::steady_clock::now() + kMinResolveInterval;
-  asio::ip::udp::endpoint endpoint(ip, address.udp.port);
-  socket.socket.close(ec);
-  socket.socket.open(endpoint.protocol(), ec);
-  if (!ec) socket.socket.non_blocking(true, ec);
-  if (!ec) socket.socket.connect(endpoint, ec);
-  if (ec) {
-    socket.connected_to.reset();
-    logger_.log_limited(LogKind::kSendError, LogLevel::kWarn,
-                        "cannot connect to the daemon at " + to_string(address.udp) + ": " +
-                            ec.message());
-  } else {
-    socket.connected_to = address;
-  }
-}
-
-void UdpEmitter::send_batch(Socket& socket, Batch& batch) noexcept {
-  const int fd = socket.socket.native_handle();
+void UdpEmitter::send_batch(DatagramTransport& transport, Batch& batch) noexcept {
   std::size_t next = 0;
-  int eagain_retries = 0;
+  auto documents_in = [&batch](std::size_t first, std::size_t count) {
+    std::uint64_t documents = 0;
+    for (std::size_t i = first; i < first + count; ++i)
+      documents += batch.first_of_document[i] ? 1 : 0;
+    return documents;
+  };
   while (next < batch.count) {
     const std::size_t remaining = batch.count - next;
-    auto now = std::chrono::steady_clock::now();
-    std::size_t granted = batch.bucket.take(remaining, kPacingGroup, now);
+    const auto now = std::chrono::steady_clock::now();
+    const std::size_t granted = batch.bucket.take(remaining, kPacingGroup, now);
     if (granted == 0) {
       if (past_drain_deadline()) {
         // Shutting down and out of time: what pacing still holds back is dropped, and counted.
-        std::uint64_t documents = 0;
-        for (std::size_t i = next; i < batch.count; ++i) documents += batch.first_of_document[i] ? 1 : 0;
-        dropped_at_shutdown_.fetch_add(documents, std::memory_order_relaxed);
+        dropped_at_shutdown_.fetch_add(documents_in(next, remaining), std::memory_order_relaxed);
         break;
       }
       std::this_thread::sleep_for(batch.bucket.time_until(remaining, kPacingGroup, now));
       continue;
     }
-    int sent = 0;
-    int error = 0;
-    if (batch.plain) {
-      // One datagram per call; stop at the first failure so it is handled like sendmmsg's.
-      for (std::size_t i = 0; i < granted; ++i) {
-        const std::string& datagram = batch.slots[next + i];
-        ssize_t n = ::send(fd, datagram.data(), datagram.size(), MSG_NOSIGNAL);
-        if (n < 0) {
-          error = errno;
-          break;
-        }
-        ++sent;
-      }
-    } else {
-      for (std::size_t i = 0; i < granted; ++i) {
-        std::string& datagram = batch.slots[next + i];
-        batch.vectors[i].iov_base = datagram.data();
-        batch.vectors[i].iov_len = datagram.size();
-        batch.headers[i] = mmsghdr{};
-        batch.headers[i].msg_hdr.msg_iov = &batch.vectors[i];
-        batch.headers[i].msg_hdr.msg_iovlen = 1;
-      }
-      int n = ::sendmmsg(fd, batch.headers.data(), static_cast<unsigned>(granted), MSG_NOSIGNAL);
-      if (n < 0) {
-        error = errno;
-      } else {
-        sent = n;
-      }
-    }
-    std::uint64_t bytes = 0;
-    std::uint64_t documents = 0;
-    for (int i = 0; i < sent; ++i) {
-      bytes += batch.slots[next + static_cast<std::size_t>(i)].size();
-      documents += batch.first_of_document[next + static_cast<std::size_t>(i)] ? 1 : 0;
-    }
-    if (sent > 0) {
-      emitted_.fetch_add(documents, std::memory_order_relaxed);
-      datagrams_sent_.fetch_add(static_cast<std::uint64_t>(sent), std::memory_order_relaxed);
+    const SendReport report = transport.send(&batch.slots[next], granted);
+    if (report.sent > 0) {
+      std::uint64_t bytes = 0;
+      for (std::size_t i = next; i < next + report.sent; ++i) bytes += batch.slots[i].size();
+      emitted_.fetch_add(documents_in(next, report.sent), std::memory_order_relaxed);
+      datagrams_sent_.fetch_add(report.sent, std::memory_order_relaxed);
       bytes_sent_.fetch_add(bytes, std::memory_order_relaxed);
-      next += static_cast<std::size_t>(sent);
-      eagain_retries = 0;
-      continue;  // a partial sendmmsg: the rest goes in the next call
     }
-    if (error == EINTR) continue;
-    if (is_would_block(error)) {
-      pollfd writable{fd, POLLOUT, 0};
-      if (++eagain_retries <= kMaxEagainRetries &&
-          ::poll(&writable, 1, static_cast<int>(kWritableWait.count())) > 0) {
-        continue;
-      }
+    next += report.sent;
+    // The destination stayed full: the rest of the batch would wait the same way, and is lost.
+    const std::size_t lost = report.stalled ? batch.count - next : report.lost;
+    (report.too_large ? dropped_too_large_ : send_errors_)
+        .fetch_add(lost, std::memory_order_relaxed);
+    next += lost;
+    if (report.sent + report.lost == 0 && next < batch.count) {
+      // A transport that makes no progress breaks its contract: count the rest lost, move on.
+      send_errors_.fetch_add(batch.count - next, std::memory_order_relaxed);
+      break;
     }
-    next += handle_send_error(socket, batch, next, error);
   }
   batch.count = 0;
-}
-
-std::size_t UdpEmitter::handle_send_error(Socket& socket, Batch& batch, std::size_t first,
-                                          int error) noexcept {
-  const std::string message = boost::system::error_code(error, boost::system::system_category()).message();
-  if (error == EMSGSIZE) {
-    dropped_too_large_.fetch_add(1, std::memory_order_relaxed);
-    logger_.log_limited(LogKind::kTooLarge, LogLevel::kWarn,
-                        "dropped a datagram of " + std::to_string(batch.slots[first].size()) +
-                            " bytes: the OS refused it as too large (" + message +
-                            "); lower the max datagram size");
-    return 1;
-  }
-  socket.broken = true;  // re-resolve and reconnect before the next pass
-  if (is_would_block(error)) {
-    // The socket stayed full past the wait: the rest of the batch is lost.
-    std::size_t lost = batch.count - first;
-    send_errors_.fetch_add(lost, std::memory_order_relaxed);
-    logger_.log_limited(LogKind::kSendError, LogLevel::kWarn,
-                        "cannot send to the daemon: the socket buffer stayed full; dropped " +
-                            std::to_string(lost) + " datagrams");
-    return lost;
-  }
-  // ECONNREFUSED (a pending ICMP error), ENETUNREACH, ...: this datagram is lost, the rest retried.
-  send_errors_.fetch_add(1, std::memory_order_relaxed);
-  logger_.log_limited(LogKind::kSendError, LogLevel::kWarn, "cannot send to the daemon: " + message);
-  return 1;
 }
 
 void UdpEmitter::before_fork() noexcept { shared_->mutex.lock(); }

@@ -3,22 +3,21 @@
 // Request threads push finished trees into a bounded queue (full: the new tree is dropped and
 // counted); `submit` takes one short lock and never waits for I/O. One background thread, started
 // with the first submission, runs each tree through the size ladder (size_ladder.hpp, spec §6.2)
-// into reused buffers and sends `{"format":"json","version":1}\n<document>` datagrams on a
-// connected, non-blocking UDP socket, up to kBatchSize per sendmmsg(2) call (or one send(2) each
-// when plain sends are forced). A token bucket paces datagrams (default kDefaultEmitRate, burst
-// kDefaultEmitBurst: xray/config.hpp explains the choice) so a burst of ended segments does not overrun the daemon's receive buffer:
-// loopback UDP drops silently when the receiver falls behind. Host names are resolved for that
-// thread, never on a request thread, at start, every kResolveInterval and after a send error (at
-// most every kMinResolveInterval, with backoff while a name fails); a hung lookup is abandoned at
-// kResolveTimeout or the shutdown deadline (net/resolver.hpp).
+// into reused buffers and hands `{"format":"json","version":1}\n<document>` datagrams, up to
+// kBatchSize at a time, to its transport (datagram_transport.hpp): by default UdpTransport, a
+// connected non-blocking UDP socket that resolves the daemon's name on this thread, never on a
+// request thread. A token bucket paces datagrams (default kDefaultEmitRate, burst
+// kDefaultEmitBurst: xray/config.hpp explains the choice) so a burst of ended segments does not
+// overrun the daemon's receive buffer: loopback UDP drops silently when the receiver falls
+// behind. While the transport cannot reach the daemon, documents stay queued until it can or
+// shutdown's deadline passes.
 //
-// Send failures never throw: EAGAIN waits for writability up to kWritableWait and then counts the
-// rest of the batch as send_errors; ECONNREFUSED and other errors count one send_error per
-// datagram (logged, rate-limited); EMSGSIZE counts dropped_too_large and advises a smaller max
-// datagram size.
+// Send failures never throw: the transport reports what it sent and lost, and the emitter counts
+// them (send_errors, dropped_too_large; a document counts in `emitted` once, however many
+// datagrams the ladder made of it).
 //
-// After fork() the child discards the parent's queue and starts its own thread on its next
-// submission.
+// After fork() the child discards the parent's queue and starts its own thread (and transport) on
+// its next submission.
 // Thread safety: thread-safe.
 #pragma once
 
@@ -34,35 +33,29 @@
 #include <string>
 #include <thread>
 
-#include "xray/daemon_address.hpp"
+#include "emitter/datagram_transport.hpp"
 #include "emitter/emitter.hpp"
 #include "log/logger.hpp"
 #include "model/serializer.hpp"
+#include "xray/daemon_address.hpp"
 
 namespace xray::detail {
 
 class UdpEmitter final : public Emitter {
  public:
-  static constexpr std::chrono::seconds kResolveInterval{60};
-  // Re-resolution after a send error or a failed lookup waits at least this long, doubling while
-  // the name keeps failing, up to kMaxResolveBackoff.
-  static constexpr std::chrono::seconds kMinResolveInterval{2};
-  static constexpr std::chrono::seconds kMaxResolveBackoff{60};
-  // How long the emitter thread waits for one lookup (the lookup itself may go on, abandoned).
-  static constexpr std::chrono::seconds kResolveTimeout{5};
   // How often the emitter thread looks at the queue on its own: request threads do not wake it
   // (no system call on the request path) unless the queue is half full. Bounds emission latency.
   static constexpr std::chrono::milliseconds kIdlePoll{5};
-  // Datagrams per sendmmsg call.
+  // Datagrams handed to the transport at a time.
   static constexpr std::size_t kBatchSize = 32;
-  // How long an EAGAIN waits for the socket to become writable before the batch is counted lost.
-  static constexpr std::chrono::milliseconds kWritableWait{50};
 
   // What each segment document gets at serialization (the recorder's plugin data); called on the
   // emitter thread before each pass, may return null.
   using AdditionsSource = std::function<std::shared_ptr<const DocumentAdditions>()>;
 
-  UdpEmitter(Logger& logger, AdditionsSource additions, std::size_t queue_capacity);
+  // `transport` makes the emitter thread's transport; empty: UdpTransport.
+  UdpEmitter(Logger& logger, AdditionsSource additions, std::size_t queue_capacity,
+             TransportFactory transport = nullptr);
   ~UdpEmitter() override;
 
   void configure(const EmitterOptions& options) noexcept override;
@@ -79,7 +72,8 @@ class UdpEmitter final : public Emitter {
   bool set_max_datagram_bytes(std::size_t bytes) noexcept;
   // Datagrams per second and bucket size; a rate of 0 disables pacing.
   void set_pacing(double datagrams_per_second, std::size_t burst) noexcept;
-  // true: one send(2) per datagram instead of sendmmsg(2) (for platforms or tests without it).
+  // true: UdpTransport sends one send(2) per datagram instead of sendmmsg(2) (for platforms or
+  // tests without it).
   void set_force_plain_send(bool plain) noexcept;
 
   // Called by the fork handlers (see udp_emitter.cpp).
@@ -88,22 +82,18 @@ class UdpEmitter final : public Emitter {
   void after_fork_child() noexcept;
 
  private:
-  struct Socket;
   struct Shared;
   struct Batch;
 
   void run() noexcept;
   // Shutting down and past shutdown's deadline: stop sending, count the rest dropped_at_shutdown.
   bool past_drain_deadline() const noexcept;
-  // Resolves `address` (bounded by kResolveTimeout and the shutdown deadline) and connects.
-  void connect(Socket& socket, const DaemonAddress& address) noexcept;
-  // Sends the batch's datagrams (paced), counts the outcome and empties it.
-  void send_batch(Socket& socket, Batch& batch) noexcept;
-  // Returns how many datagrams, starting at `first`, the failed call disposed of (counted).
-  std::size_t handle_send_error(Socket& socket, Batch& batch, std::size_t first, int error) noexcept;
+  // Hands the batch's datagrams to the transport (paced), counts the outcome and empties it.
+  void send_batch(DatagramTransport& transport, Batch& batch) noexcept;
 
   Logger& logger_;
   const AdditionsSource additions_;
+  const TransportFactory transport_factory_;
   // Heap-allocated so a forked child can abandon the parent's (locked, waited-on) state.
   std::unique_ptr<Shared> shared_;
 

@@ -6,6 +6,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
+#include <algorithm>
+#include <vector>
+#include <mutex>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -14,6 +19,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "emitter/datagram_transport.hpp"
 #include "net/resolver.hpp"
 #include "support/fake_daemon.hpp"
 #include "support/test_recorder.hpp"
@@ -337,6 +343,118 @@ TEST_F(DaemonNameTest, TheDaemonMovingBehindTheSameNameIsFollowed) {
   }
   EXPECT_GT(second->datagram_count(), 0u);
   EXPECT_LE(g_lookups.load(), 4);  // re-resolved after send errors, at most every 2 s
+}
+
+// ---- The transport seam: the emitter with an in-process transport instead of UDP ----
+
+// Keeps what the emitter hands over; scripted reports make sends fail on purpose.
+struct InProcessReceiver {
+  std::mutex mutex;
+  std::vector<std::string> received;
+  std::deque<detail::SendReport> scripted;  // applied one per send, in order
+  bool reachable = true;
+};
+
+class InProcessTransport final : public detail::DatagramTransport {
+ public:
+  explicit InProcessTransport(std::shared_ptr<InProcessReceiver> receiver)
+      : receiver_(std::move(receiver)) {}
+  bool ready(const DaemonAddress&, const std::function<bool()>&) noexcept override {
+    std::lock_guard<std::mutex> lock(receiver_->mutex);
+    return receiver_->reachable;
+  }
+  std::chrono::steady_clock::time_point retry_at() const noexcept override {
+    return std::chrono::steady_clock::now() + 5ms;
+  }
+  detail::SendReport send(const std::string* datagrams, std::size_t count) noexcept override {
+    std::lock_guard<std::mutex> lock(receiver_->mutex);
+    detail::SendReport report;
+    report.sent = count;
+    if (!receiver_->scripted.empty()) {
+      report = receiver_->scripted.front();
+      receiver_->scripted.pop_front();
+      report.sent = std::min(report.sent, count);
+      report.lost = report.stalled ? count - report.sent : std::min(report.lost, count - report.sent);
+    }
+    receiver_->received.insert(receiver_->received.end(), datagrams, datagrams + report.sent);
+    return report;
+  }
+
+ private:
+  std::shared_ptr<InProcessReceiver> receiver_;
+};
+
+class TransportSeamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto& core = detail::RecorderAccess::core(recorder_);
+    core.set_emitter(std::make_unique<detail::UdpEmitter>(
+        core.logger(), nullptr, 2048,
+        [receiver = receiver_] { return std::make_unique<InProcessTransport>(receiver); }));
+    Config config;
+    config.service_name = "seam";
+    config.sampling = false;
+    config.emit_rate = 0;  // unpaced: each pass is one batch, handed over at once
+    config.log_sink = log_.sink();
+    ASSERT_TRUE(testing::configure(recorder_, config).ok());
+  }
+
+  void set_reachable(bool reachable) {
+    std::lock_guard<std::mutex> lock(receiver_->mutex);
+    receiver_->reachable = reachable;
+  }
+
+  testing::CapturedLog log_;
+  std::shared_ptr<InProcessReceiver> receiver_ = std::make_shared<InProcessReceiver>();
+  Recorder recorder_;
+};
+
+TEST_F(TransportSeamTest, DatagramsReachTheInjectedTransport) {
+  end_segments(recorder_, 3);
+  ASSERT_TRUE(recorder_.flush(5s));
+  std::lock_guard<std::mutex> lock(receiver_->mutex);
+  ASSERT_EQ(receiver_->received.size(), 3u);
+  std::uint64_t bytes = 0;
+  for (const std::string& datagram : receiver_->received) {
+    bytes += datagram.size();
+    const std::string header = "{\"format\":\"json\",\"version\":1}\n";
+    ASSERT_EQ(datagram.compare(0, header.size(), header), 0);
+    EXPECT_EQ(nlohmann::json::parse(datagram.substr(header.size()))["name"], "segment");
+  }
+  const Stats stats = recorder_.stats();
+  EXPECT_EQ(stats.emitted, 3u);
+  EXPECT_EQ(stats.datagrams_sent, 3u);
+  EXPECT_EQ(stats.bytes_sent, bytes);
+}
+
+TEST_F(TransportSeamTest, WhatTheTransportLosesIsCountedByKind) {
+  set_reachable(false);  // everything waits in the queue, then goes out in one pass
+  {
+    std::lock_guard<std::mutex> lock(receiver_->mutex);
+    detail::SendReport too_large;  // 1 sent, then one refused for its size
+    too_large.sent = 1;
+    too_large.lost = 1;
+    too_large.too_large = true;
+    detail::SendReport refused;  // one lost (a refused send)
+    refused.sent = 0;
+    refused.lost = 1;
+    detail::SendReport stalled;  // the destination stays full: the rest of the batch is lost
+    stalled.sent = 0;
+    stalled.stalled = true;
+    receiver_->scripted = {too_large, refused, stalled};
+  }
+  end_segments(recorder_, 5);
+  EXPECT_FALSE(recorder_.flush(50ms));  // queued, not lost, while the daemon is unreachable
+  EXPECT_EQ(recorder_.stats().send_errors, 0u);
+  set_reachable(true);
+  ASSERT_TRUE(recorder_.flush(5s));
+  const Stats stats = recorder_.stats();
+  EXPECT_EQ(stats.emitted, 1u);
+  EXPECT_EQ(stats.datagrams_sent, 1u);
+  EXPECT_EQ(stats.dropped_too_large, 1u);
+  EXPECT_EQ(stats.send_errors, 3u);  // the refused one and the two after the stall
+  std::lock_guard<std::mutex> lock(receiver_->mutex);
+  EXPECT_EQ(receiver_->received.size(), 1u);
 }
 
 }  // namespace
