@@ -15,7 +15,7 @@ source scripts/lib/dynalite.sh
 build=build/demo
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXRAY_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build" -j "${XRAY_JOBS:-2}" --target local_daemon demo_service helloworld dynamodb_demo \
-  log_correlation
+  log_correlation grpc_greeter
 
 port=${XRAY_DEMO_PORT:-2000}
 received=$(mktemp)
@@ -134,3 +134,34 @@ grep '^{' "$workdir/dynamodb.out" | node -e '
 echo
 echo "--- log_correlation: spdlog lines with %k (trace_id@entity_id), a W3C caller's trace continued ---"
 "$build/examples/log_correlation/log_correlation"
+
+echo
+echo "--- grpc_greeter: greeter-client -> greeter-server over gRPC, traced with AWSXRay::grpc ---"
+grpc_dir=$(mktemp -d)
+trap 'kill ${greeter:-} ${daemon:-} 2>/dev/null || true; rm -rf "$grpc_dir" "$workdir" "$received"' EXIT
+"$build/examples/local_daemon/local_daemon" --address "127.0.0.1:$port" --timeout 2 --json \
+  >"$grpc_dir/daemon.out" &
+daemon=$!
+sleep 0.3
+AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:$port" "$build/examples/grpc_greeter/grpc_greeter" server --port 0 \
+  >"$grpc_dir/server.log" 2>&1 &
+greeter=$!
+grpc_port=$(port_of "$grpc_dir/server.log")
+AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:$port" "$build/examples/grpc_greeter/grpc_greeter" client \
+  --target "127.0.0.1:$grpc_port" --name demo
+kill -TERM $greeter  # the server flushes its segment on SIGTERM
+wait $greeter 2>/dev/null || true
+wait $daemon || true
+echo "--- what the daemon received (trees) ---"
+grep -v '^{' "$grpc_dir/daemon.out" || true
+echo "--- joined by parent_id ---"
+grep '^{' "$grpc_dir/daemon.out" | node -e '
+  const docs = require("fs").readFileSync(0, "utf8").split("\n").filter(Boolean).map(JSON.parse);
+  const remote = {};
+  for (const doc of docs) for (const sub of doc.subsegments || []) if (sub.namespace === "remote") remote[sub.id] = [doc, sub];
+  for (const doc of docs) {
+    const up = remote[doc.parent_id];
+    if (!up) continue;
+    console.log(`${up[0].name} -> remote subsegment ${up[1].name} id=${up[1].id} (${up[1].http.request.url})`);
+    console.log(`  -> segment ${doc.name} parent_id=${doc.parent_id}, trace ${doc.trace_id}, status ${doc.http.response.status}`);
+  }'
