@@ -8,7 +8,7 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$scratch/docs"
 cp "$root/docs/architecture.md" "$scratch/docs/"
-cp -r "$root/src" "$root/plugins" "$root/integrations" "$scratch/"
+cp -r "$root/src" "$root/plugins" "$root/integrations" "$root/tools" "$scratch/"
 bash "$check" "$scratch" || { echo "FAIL: the unmodified tree is reported" >&2; exit 1; }
 line=$(( $(wc -l < "$scratch/src/sampling/wildcard.cpp") + 1 ))
 echo '#include "recorder/recorder_core.hpp"' >> "$scratch/src/sampling/wildcard.cpp"
