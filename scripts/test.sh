@@ -14,6 +14,8 @@ xray_install_npm_test_tools
 export XRAY_REQUIRE_DYNALITE=1
 # Likewise the deploy/ checks (ctest deploy_files, plain build only) and their npm tools.
 export XRAY_REQUIRE_DEPLOY_TOOLS=1
+# And the xray-local console's browser test (plain build) without Chromium.
+export XRAY_REQUIRE_CHROMIUM=1
 
 variants=("$@")
 [ ${#variants[@]} -eq 0 ] && variants=(plain asan tsan fuzz)
@@ -32,7 +34,8 @@ for variant in "${variants[@]}"; do
   # builds compile in about half the time of -O2 or full -g (ASan+UBSan most of all).
   flags+=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1")
   case "$variant" in
-    plain) ;;
+    # The xray-local console's browser test runs here only, so Chromium is installed here only.
+    plain) xray_install_dependencies "${XRAY_BROWSER_PACKAGES[@]}" ;;
     # The package test builds an unsanitized consumer and the examples are smoke tests: both run
     # in the plain build only.
     asan) flags+=("-DXRAY_SANITIZE=address;undefined" -DXRAY_PACKAGE_TEST=OFF -DXRAY_BUILD_EXAMPLES=OFF) ;;

@@ -9,6 +9,10 @@ XRAY_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libspdlog-dev
 )
 
+# The plain build of scripts/test.sh only: headless Chromium for the xray-local console's browser
+# test (ctest xray_local_console_browser).
+XRAY_BROWSER_PACKAGES=(chromium)
+
 # The fuzz targets only (scripts/fuzz.sh): clang and its runtimes (libFuzzer, ASan, UBSan), which
 # --no-install-recommends would otherwise leave out.
 XRAY_FUZZ_PACKAGES=(clang libclang-rt-14-dev)

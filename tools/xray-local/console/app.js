@@ -74,6 +74,10 @@ function statusClass(entity) {
   return "ok";
 }
 
+function plural(n, one, many) {
+  return `${n} ${n === 1 ? one : many || one + "s"}`;
+}
+
 function text(value) {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
@@ -328,7 +332,7 @@ function drawTrace(trace) {
   document.getElementById("trace-facts").replaceChildren(
     `${clock(summary.start_time)} · ${summary.in_progress ? "in progress" : ms(summary.duration_ms)} · `,
     el("span", { class: summary.status_class }, summary.status_class),
-    ` · ${summary.segments} segments, ${summary.entities} entities in ${trace.documents} documents` +
+    ` · ${plural(summary.segments, "segment")}, ${plural(summary.entities, "entity", "entities")} in ${plural(trace.documents, "document")}` +
     ` · services: ${(summary.services || []).join(", ")}`);
   const rows = flatten(trace.roots);
   let start = Infinity, end = -Infinity;
