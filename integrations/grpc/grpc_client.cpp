@@ -59,17 +59,17 @@ class ClientInterceptor final : public gx::Interceptor {
     std::lock_guard<std::mutex> lock(mutex_);
     parent_ = current_context();
     method_ = info->method() != nullptr ? info->method() : "";
-    internal::created(this);
+    detail::created(this);
   }
 
   ~ClientInterceptor() override {
-    internal::observe_creation(this);
+    detail::observe_creation(this);
     std::lock_guard<std::mutex> lock(mutex_);
     call_.end();
   }
 
   void Intercept(gx::InterceptorBatchMethods* methods) override {
-    internal::observe_creation(this);
+    detail::observe_creation(this);
     try {
       std::lock_guard<std::mutex> lock(mutex_);
       if (methods->QueryInterceptionHookPoint(Hook::PRE_SEND_INITIAL_METADATA)) {
@@ -77,7 +77,7 @@ class ClientInterceptor final : public gx::Interceptor {
       }
       if (methods->QueryInterceptionHookPoint(Hook::POST_RECV_STATUS)) {
         if (const ::grpc::Status* status = methods->GetRecvStatus()) {
-          internal::record_status(call_, *status, /*remote_cause=*/true);
+          detail::record_status(call_, *status, /*remote_cause=*/true);
         }
         call_.end();
       }
@@ -106,9 +106,8 @@ class ClientInterceptor final : public gx::Interceptor {
     if (metadata == nullptr) return;
     std::string value = integrations::outgoing_trace_header(call_);
     // Replace any entry already there: a stale header would break the parent link (spec §4.4).
-    metadata->erase(std::string(internal::kTraceMetadataKey));
-    if (!value.empty())
-      metadata->emplace(std::string(internal::kTraceMetadataKey), std::move(value));
+    metadata->erase(std::string(detail::kTraceMetadataKey));
+    if (!value.empty()) metadata->emplace(std::string(detail::kTraceMetadataKey), std::move(value));
   }
 
   std::mutex mutex_;

@@ -110,7 +110,7 @@ Context server_context(const ::grpc::ServerContextBase& context) noexcept {
   return found == calls.calls.end() ? Context() : found->second;
 }
 
-namespace internal {
+namespace detail {
 
 void record_status(EntityScope& entity, const ::grpc::Status& status, bool remote_cause) noexcept {
   if (!entity.sampled()) return;
@@ -159,5 +159,5 @@ void log_limited(std::string_view message) noexcept {
   gpr_log(GPR_ERROR, "aws-xray: %.*s", static_cast<int>(message.size()), message.data());
 }
 
-}  // namespace internal
+}  // namespace detail
 }  // namespace xray::grpc

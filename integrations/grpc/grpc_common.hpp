@@ -22,7 +22,7 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
-namespace xray::grpc::internal {
+namespace xray::grpc::detail {
 
 // gRPC creates an interceptor before it runs any of its hooks, and destroys it after the last one,
 // on whatever threads it likes; that order goes through gRPC's own synchronisation, which
@@ -62,4 +62,4 @@ void unregister_call(const void* server_context) noexcept;
 // One gpr_log line (error level, "aws-xray: " prefix), at most one a minute per process.
 void log_limited(std::string_view message) noexcept;
 
-}  // namespace xray::grpc::internal
+}  // namespace xray::grpc::detail

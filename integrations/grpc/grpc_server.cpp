@@ -63,17 +63,17 @@ class ServerInterceptor final : public gx::Interceptor {
     context_ = info->server_context();
     method_ = info->method() != nullptr ? info->method() : "";
     callback_ = dynamic_cast<::grpc::CallbackServerContext*>(context_) != nullptr;
-    internal::created(this);
+    detail::created(this);
   }
 
   ~ServerInterceptor() override {
-    internal::observe_creation(this);
+    detail::observe_creation(this);
     std::lock_guard<std::mutex> lock(mutex_);
     finish(nullptr);
   }
 
   void Intercept(gx::InterceptorBatchMethods* methods) override {
-    internal::observe_creation(this);
+    detail::observe_creation(this);
     try {
       std::lock_guard<std::mutex> lock(mutex_);
       if (methods->QueryInterceptionHookPoint(Hook::POST_RECV_INITIAL_METADATA)) {
@@ -114,7 +114,7 @@ class ServerInterceptor final : public gx::Interceptor {
       authority.assign(value.data(), value.size());
       peer = context_->peer();
     }
-    std::string_view header = first_value(received, internal::kTraceMetadataKey);
+    std::string_view header = first_value(received, detail::kTraceMetadataKey);
     integrations::IncomingRequest incoming;
     incoming.method = "POST";  // gRPC runs on HTTP/2 POST
     incoming.scheme = "grpc";
@@ -130,13 +130,13 @@ class ServerInterceptor final : public gx::Interceptor {
         recorder, naming, options_->trust_incoming_header, header, incoming);
     if (options_->trust_incoming_header && !header.empty() &&
         !TraceHeader::is_valid_root(TraceHeader::parse(header).root())) {
-      internal::log_limited(
+      detail::log_limited(
           "ignoring a malformed x-amzn-trace-id metadata entry (no valid Root) on " + method_ +
           "; the call starts a new trace");
     }
     if (!segment_.active()) return;
     Context context = segment_.context();
-    internal::register_call(context_, context);
+    detail::register_call(context_, context);
     if (options_->attach_to_handler_thread && !callback_) {
       attach_.emplace(context);
       attached_on_ = std::this_thread::get_id();
@@ -147,8 +147,8 @@ class ServerInterceptor final : public gx::Interceptor {
     if (!options_->add_response_header || metadata == nullptr || !segment_.active()) return;
     std::string value = integrations::response_trace_header(segment_);
     if (value.empty()) return;
-    metadata->erase(std::string(internal::kTraceMetadataKey));
-    metadata->emplace(std::string(internal::kTraceMetadataKey), std::move(value));
+    metadata->erase(std::string(detail::kTraceMetadataKey));
+    metadata->emplace(std::string(detail::kTraceMetadataKey), std::move(value));
   }
 
   // Records `status` (when given) and ends the segment; idempotent. Called with mutex_ held.
@@ -158,8 +158,8 @@ class ServerInterceptor final : public gx::Interceptor {
     // A scope that ends on another thread leaves both threads' stacks alone (ContextScope).
     if (attach_ && attached_on_ == std::this_thread::get_id()) attach_.reset();
     if (segment_.active()) {
-      if (status != nullptr) internal::record_status(segment_, *status, /*remote_cause=*/false);
-      internal::unregister_call(context_);
+      if (status != nullptr) detail::record_status(segment_, *status, /*remote_cause=*/false);
+      detail::unregister_call(context_);
       segment_.end();
     }
   }
