@@ -35,7 +35,7 @@ void Ingest::on_datagram(std::string_view bytes, bool truncated, double now) noe
       if (on_problem_) on_problem_(parsed.problem, bytes.size());
       return;
     }
-    if (on_document_) on_document_(parsed.document);
+    if (on_document_) on_document_(parsed.document, bytes.substr(bytes.find('\n') + 1));
     store_.add(std::move(parsed.document), now);
   } catch (const std::exception&) {
     // Allocation failure or a sink that threw: this datagram is lost, the tool keeps serving.

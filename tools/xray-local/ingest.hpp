@@ -1,7 +1,7 @@
 // ingest.hpp: the path of one datagram from the UDP socket to the trace store, with the counts
 // the console shows (bad datagrams by kind, documents with fields X-Ray does not define).
 //
-//   xray::local::Ingest ingest(store, [](const nlohmann::json& doc) { print_tree(doc); });
+//   xray::local::Ingest ingest(store, [](const nlohmann::json& doc, std::string_view) { print(doc); });
 //   ingest.on_datagram(bytes, /*truncated=*/false, now);
 //
 // Bad input is counted, never fatal: on_datagram does not throw.
@@ -25,8 +25,9 @@ namespace xray::local {
 
 class Ingest {
  public:
-  // Called on the receiving thread for each accepted document, before it is stored.
-  using DocumentSink = std::function<void(const nlohmann::json& document)>;
+  // Called on the receiving thread for each accepted document, before it is stored; `body` is
+  // the document's text as it arrived.
+  using DocumentSink = std::function<void(const nlohmann::json& document, std::string_view body)>;
   // Called for each refused datagram with its problem and size.
   using ProblemSink = std::function<void(DatagramProblem problem, std::size_t bytes)>;
 

@@ -95,12 +95,11 @@ std::unique_ptr<XrayLocal> XrayLocal::start(const Options& options, std::ostream
   XrayLocal* self = tool.get();
   tool->ingest_ = std::make_unique<Ingest>(
       *tool->store_,
-      [self](const nlohmann::json& document) {
+      [self](const nlohmann::json& document, std::string_view body) {
         if (self->options_.print == Options::Print::kNothing) return;
         std::string text = document_tree(document);
-        if (self->options_.print == Options::Print::kTreeAndJson) {
-          text += document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-        }
+        // As it arrived: what the SDK put on the wire (one line: the SDKs send compact JSON).
+        if (self->options_.print == Options::Print::kTreeAndJson) text.append(body).append("\n");
         *self->out_ << text << std::flush;
       },
       [self](DatagramProblem problem, std::size_t bytes) {
