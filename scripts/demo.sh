@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The demo: builds the SDK and its examples, starts examples/local_daemon (a stand-in for the X-Ray
-# daemon that prints every trace it receives) and runs examples/demo_service against it; then runs
-# examples/helloworld twice (upstream /call -> downstream /helloworld), sends requests with curl and
-# shows the joined trace: upstream segment, its remote subsegment, downstream segment by parent_id;
-# last, examples/dynamodb against dynalite (a DynamoDB emulator from npm): the DynamoDB subsegments.
+# The demo: builds the SDK, its examples and tools/xray-local (the X-Ray daemon and console for a
+# developer machine), starts xray-local and runs each scenario against it, one section each:
+# examples/demo_service (centralized sampling served by xray-local); examples/helloworld twice
+# (upstream /call -> downstream /helloworld, joined by parent_id); examples/dynamodb against dynalite
+# (a DynamoDB emulator from npm); log correlation; the gRPC greeter. Each section prints what
+# xray-local received; all of it stays in the console, whose URL is printed at the end. From a
+# terminal the demo then keeps xray-local running until Ctrl-C; it exits by itself when not
+# interactive or with CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
@@ -14,33 +17,62 @@ source scripts/lib/dynalite.sh
 
 build=build/demo
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXRAY_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j "${XRAY_JOBS:-2}" --target local_daemon demo_service helloworld dynamodb_demo \
+cmake --build "$build" -j "${XRAY_JOBS:-2}" --target xray-local demo_service helloworld dynamodb_demo \
   log_correlation grpc_greeter
 
 port=${XRAY_DEMO_PORT:-2000}
-received=$(mktemp)
-"$build/examples/local_daemon/local_daemon" --address "127.0.0.1:$port" --timeout 1 \
-  --sampling-rules examples/local_daemon/demo-sampling-rules.json >"$received" &
+console=127.0.0.1:${XRAY_DEMO_CONSOLE_PORT:-2080}
+workdir=$(mktemp -d)
+pids=()
+daemon=""
+cleanup() {
+  stop_dynalite
+  kill "${pids[@]}" ${greeter:-} 2>/dev/null || true
+  [ -n "$daemon" ] && kill -TERM "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+  rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+# One xray-local for every section: it prints each document as a tree and as it arrived (--json),
+# and keeps them all for the console.
+"$build/tools/xray-local/xray-local" --address "127.0.0.1:$port" --http "$console" --json \
+  --sampling-rules examples/local_daemon/demo-sampling-rules.json >"$workdir/xray-local.out" \
+  2>"$workdir/xray-local.err" &
 daemon=$!
-trap 'kill $daemon 2>/dev/null || true; rm -f "$received"' EXIT
-sleep 0.3
+for _ in $(seq 100); do
+  grep -q 'console on' "$workdir/xray-local.err" 2>/dev/null && break
+  kill -0 "$daemon" 2>/dev/null || { cat "$workdir/xray-local.err" >&2; exit 1; }
+  sleep 0.05
+done
+cat "$workdir/xray-local.err"
+
+# What xray-local printed since the section began: section_begin, run the scenario, then
+# section_received FILE once the datagrams stopped coming (its count unchanged for 0.6 s).
+section_begin() { mark=$(wc -l <"$workdir/xray-local.out"); }
+datagrams() { curl -s "http://$console/api/stats" | grep -o '"datagrams":[0-9]*' | cut -d: -f2 || true; }
+section_received() {
+  local last="" now quiet=0
+  for _ in $(seq 50); do
+    now=$(datagrams)
+    if [ "$now" = "$last" ]; then quiet=$((quiet + 1)); else quiet=0; fi
+    [ $quiet -ge 3 ] && break
+    last=$now
+    sleep 0.2
+  done
+  tail -n +$((mark + 1)) "$workdir/xray-local.out" >"$1"
+}
 
 echo "--- demo_service: 5 requests (the first continues an upstream trace; order 3 fails) ---"
-echo "    sampling: centralized rules served by local_daemon (examples/local_daemon/demo-sampling-rules.json)"
+echo "    sampling: centralized rules served by xray-local (examples/local_daemon/demo-sampling-rules.json)"
+section_begin
 AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:$port" "$build/examples/demo_service/demo_service"
-wait $daemon || true
+section_received "$workdir/demo_service.out"
 echo "--- what the daemon received ---"
-cat "$received"
+grep -v '^{' "$workdir/demo_service.out" || true
 
 echo
 echo "--- helloworld: upstream (/call) -> downstream (/helloworld), traced with AWSXRay::beast/curl ---"
-workdir=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" $daemon 2>/dev/null || true; rm -rf "$workdir" "$received"' EXIT
-"$build/examples/local_daemon/local_daemon" --address "127.0.0.1:$port" --timeout 3 --json \
-  >"$workdir/daemon.out" &
-daemon=$!
-sleep 0.3
+section_begin
 
 # Starts helloworld on a port the OS picks (in this shell, so it can be stopped later).
 start_helloworld() {
@@ -79,7 +111,7 @@ request -H "X-Amzn-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272794;Sampled=?"
 kill -TERM "${pids[@]}" 2>/dev/null || true  # each instance flushes its segments on SIGTERM
 wait "${pids[@]}" 2>/dev/null || true
 pids=()
-wait $daemon || true
+section_received "$workdir/daemon.out"
 
 echo "--- what the daemon received (trees) ---"
 grep -v '^{' "$workdir/daemon.out" || true
@@ -105,14 +137,10 @@ done
 echo
 echo "--- dynamodb_demo: DynamoDB calls (dynalite on loopback, SigV4 by libcurl) as subsegments ---"
 start_dynalite "$PWD" "$workdir/dynalite.log"
-trap 'stop_dynalite; kill $daemon 2>/dev/null || true; rm -rf "$workdir" "$received"' EXIT
-"$build/examples/local_daemon/local_daemon" --address "127.0.0.1:$port" --timeout 2 --json \
-  >"$workdir/dynamodb.out" &
-daemon=$!
-sleep 0.3
+section_begin
 AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:$port" AWS_ACCESS_KEY_ID=AKIDXRAYTEST AWS_SECRET_ACCESS_KEY=xray-test-secret \
   "$build/examples/dynamodb/dynamodb_demo" --endpoint "$DYNALITE_ENDPOINT" --table users
-wait $daemon || true
+section_received "$workdir/dynamodb.out"
 stop_dynalite
 echo "--- what dynalite saw (each request's trace header; sigv4=ok: the signature still verifies) ---"
 grep '^request' "$workdir/dynalite.log"
@@ -133,16 +161,13 @@ grep '^{' "$workdir/dynamodb.out" | node -e '
 
 echo
 echo "--- log_correlation: spdlog lines with %k (trace_id@entity_id), a W3C caller's trace continued ---"
-"$build/examples/log_correlation/log_correlation"
+AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:$port" "$build/examples/log_correlation/log_correlation"
 
 echo
 echo "--- grpc_greeter: greeter-client -> greeter-server over gRPC, traced with AWSXRay::grpc ---"
-grpc_dir=$(mktemp -d)
-trap 'kill ${greeter:-} ${daemon:-} 2>/dev/null || true; rm -rf "$grpc_dir" "$workdir" "$received"' EXIT
-"$build/examples/local_daemon/local_daemon" --address "127.0.0.1:$port" --timeout 2 --json \
-  >"$grpc_dir/daemon.out" &
-daemon=$!
-sleep 0.3
+grpc_dir=$workdir/grpc
+mkdir -p "$grpc_dir"
+section_begin
 AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:$port" "$build/examples/grpc_greeter/grpc_greeter" server --port 0 \
   >"$grpc_dir/server.log" 2>&1 &
 greeter=$!
@@ -151,7 +176,8 @@ AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:$port" "$build/examples/grpc_greeter/grpc_gre
   --target "127.0.0.1:$grpc_port" --name demo
 kill -TERM $greeter  # the server flushes its segment on SIGTERM
 wait $greeter 2>/dev/null || true
-wait $daemon || true
+greeter=""
+section_received "$grpc_dir/daemon.out"
 echo "--- what the daemon received (trees) ---"
 grep -v '^{' "$grpc_dir/daemon.out" || true
 echo "--- joined by parent_id ---"
@@ -165,3 +191,11 @@ grep '^{' "$grpc_dir/daemon.out" | node -e '
     console.log(`${up[0].name} -> remote subsegment ${up[1].name} id=${up[1].id} (${up[1].http.request.url})`);
     console.log(`  -> segment ${doc.name} parent_id=${doc.parent_id}, trace ${doc.trace_id}, status ${doc.http.response.status}`);
   }'
+
+echo
+echo "=== the console: http://$console/ (service map, traces, timelines of everything above) ==="
+if [ -t 0 ] && [ -t 1 ] && [ "${CI:-}" != true ]; then
+  echo "xray-local keeps running; Ctrl-C to end the demo"
+  trap 'echo; exit 0' INT
+  wait "$daemon" || true
+fi
