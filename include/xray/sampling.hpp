@@ -47,9 +47,13 @@ class XRAY_EXPORT SamplingStrategy {
   virtual std::string describe() const = 0;
 };
 
+// The built-in rule's figures (spec §7.2): the first request each second, then 5% of the rest.
+inline constexpr unsigned kDefaultFixedTarget = 1;
+inline constexpr double kDefaultRate = 0.05;
+
 // The built-in rule: `fixed_target` requests per wall-clock second, then `rate` of the rest.
-XRAY_EXPORT std::shared_ptr<SamplingStrategy> make_default_sampling(unsigned fixed_target = 1,
-                                                                    double rate = 0.05);
+XRAY_EXPORT std::shared_ptr<SamplingStrategy> make_default_sampling(
+    unsigned fixed_target = kDefaultFixedTarget, double rate = kDefaultRate);
 
 // Local rules from a manifest (spec §7.2), e.g.
 //   {"version": 2, "default": {"fixed_target": 1, "rate": 0.05},

@@ -3,6 +3,7 @@
 #include "recorder/recorder_core.hpp"
 
 #include "sampling/centralized_sampling.hpp"
+#include "sampling/default_sampling.hpp"
 #include "sampling/local_rules.hpp"
 
 #include <sys/stat.h>
@@ -74,6 +75,13 @@ ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv)
     settings->service_version = next.service_version;
     settings->context_missing = env.context_missing.value_or(next.context_missing);
     settings->context_missing_callback = next.context_missing_callback;
+    // One clock for the recorder (tests replace it with set_clock): entity times, the samplers'
+    // reservoirs and the centralized rules' freshness all read it. The samplers belong to this
+    // core (directly, or through settings that its trees keep alive with it), so `this` outlives
+    // them.
+    const auto epoch_seconds = [this]() -> std::int64_t {
+      return clock_->system_now_us() / 1'000'000;
+    };
     if (next.sampling.enabled()) {
       if (next.sampling.strategy()) {
         settings->sampler = next.sampling.strategy();
@@ -81,14 +89,17 @@ ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv)
         if (next.sampling.rules_source() != Sampling::RulesSource::kNone) {
           // A rejected manifest falls back to the built-in default (spec §7.2).
           std::string error;
-          settings->sampler = make_sampling_from_rules(next.sampling, &error);
+          settings->sampler = make_sampling_from_rules(next.sampling, &error, epoch_seconds);
           if (!settings->sampler) {
             result.errors.push_back(error + "; using the default sampling rule");
           }
         }
         // One default strategy per recorder, so its reservoir survives reconfiguration.
         if (!settings->sampler) {
-          if (!default_sampler_) default_sampler_ = make_default_sampling();
+          if (!default_sampler_) {
+            default_sampler_ = std::make_shared<FixedRateSampling>(
+                kDefaultFixedTarget, kDefaultRate, epoch_seconds);
+          }
           settings->sampler = default_sampler_;
         }
       }
@@ -99,7 +110,11 @@ ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv)
     if (settings->sampler && next.sampling.centralized() && settings->enabled && !settings->lambda) {
       // Centralized rules with the local strategy as fallback; one rule cache (and poller) per
       // recorder, so rules and reservoirs survive reconfiguration.
-      if (!rule_cache_) rule_cache_ = std::make_shared<CentralizedRuleCache>(logger_);
+      if (!rule_cache_) {
+        CentralizedOptions options;
+        options.now = [this] { return static_cast<double>(clock_->system_now_us()) / 1e6; };
+        rule_cache_ = std::make_shared<CentralizedRuleCache>(logger_, std::move(options));
+      }
       rule_cache_->set_endpoint(daemon.tcp);
       settings->sampler = std::make_shared<CentralizedSampling>(rule_cache_, settings->sampler);
     }

@@ -78,7 +78,9 @@ class RecorderCore final : public TreeOwner, public std::enable_shared_from_this
   }
   Stats stats() const noexcept;
 
-  // Tests only: replace the clock or the emitter (the next configure() configures it).
+  // Tests only, before the recorder is used from other threads: replace the clock (entity times,
+  // samplers and centralized rules read it from then on) or the emitter (the next configure()
+  // configures it).
   void set_clock(std::shared_ptr<const Clock> clock) noexcept { clock_ = std::move(clock); }
   void set_emitter(std::unique_ptr<Emitter> emitter) noexcept;
 

@@ -193,7 +193,8 @@ std::optional<std::string> read_rules_file(const std::string& path, std::string*
 }
 
 std::shared_ptr<SamplingStrategy> make_sampling_from_rules(const Sampling& sampling,
-                                                           std::string* error) {
+                                                           std::string* error,
+                                                           std::function<std::int64_t()> now) {
   std::string problem;
   std::string source;
   std::optional<LocalRulesManifest> manifest;
@@ -213,7 +214,7 @@ std::shared_ptr<SamplingStrategy> make_sampling_from_rules(const Sampling& sampl
     if (error) *error = source + ": " + problem;
     return nullptr;
   }
-  return std::make_shared<LocalRulesSampling>(std::move(*manifest));
+  return std::make_shared<LocalRulesSampling>(std::move(*manifest), std::move(now));
 }
 
 LocalRulesSampling::LocalRulesSampling(LocalRulesManifest manifest, SecondsClock now, Draw draw)

@@ -63,8 +63,10 @@ std::optional<std::string> read_rules_file(const std::string& path, std::string*
 // nullptr and sets `*error` to a message naming the source and the problem:
 //   sampling rules file "/etc/rules.json": rules[0]: missing url_path
 //   sampling rules JSON: version must be 1 or 2
-std::shared_ptr<SamplingStrategy> make_sampling_from_rules(const Sampling& sampling,
-                                                           std::string* error);
+// `now` (epoch seconds; the system clock when null) times the rules' reservoirs.
+std::shared_ptr<SamplingStrategy> make_sampling_from_rules(
+    const Sampling& sampling, std::string* error,
+    std::function<std::int64_t()> now = nullptr);
 
 // Thread safety: thread-safe.
 class LocalRulesSampling final : public SamplingStrategy {

@@ -594,6 +594,36 @@ class SteppingClock final : public detail::Clock {
   std::atomic<std::int64_t> steady_ns{5'000'000'000};
 };
 
+// One clock for the recorder: the samplers' reservoirs count the seconds of the clock the
+// recorder was given, so a test moves time instead of sleeping across a second boundary.
+TEST(RecorderClockTest, SamplersCountTheRecordersSeconds) {
+  FakeDaemon daemon;
+  Recorder recorder;
+  auto clock = std::make_shared<SteppingClock>();
+  detail::RecorderAccess::core(recorder).set_clock(clock);
+  Config config = config_for(daemon);
+  // One per second, nothing beyond: only the reservoir samples.
+  config.sampling = Sampling::local_rules_json(
+      R"({"version": 2, "default": {"fixed_target": 1, "rate": 0}, "rules": []})");
+  ASSERT_TRUE(configure(recorder, config).ok());
+  auto sampled = [&recorder] { return recorder.begin_segment("s").sampled(); };
+  EXPECT_TRUE(sampled());
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(sampled()) << i;  // the same second, however long
+  clock->system_us += 1'000'000;
+  EXPECT_TRUE(sampled());
+  EXPECT_FALSE(sampled());
+  // The default rule's reservoir too (its 5% may add more, never fewer).
+  Recorder defaults;
+  detail::RecorderAccess::core(defaults).set_clock(clock);
+  Config default_rule = config_for(daemon);
+  default_rule.sampling = Sampling::local_default();  // the built-in rule, no centralized rules
+  ASSERT_TRUE(configure(defaults, default_rule).ok());
+  for (int second = 0; second < 5; ++second) {
+    clock->system_us += 1'000'000;
+    EXPECT_TRUE(defaults.begin_segment("d").sampled()) << second;
+  }
+}
+
 TEST(RecorderClockTest, TimesAreTheAnchorPlusSteadyElapsedEvenWhenTheWallClockSteps) {
   FakeDaemon daemon;
   Recorder recorder;
