@@ -75,6 +75,10 @@ struct ServerOptions {
   bool trust_incoming_header = true;
   // Add `x-amzn-trace-id: Root=...;Sampled=...` to the response's initial metadata (spec §4.4).
   bool add_response_header = true;
+  // Continue a W3C `traceparent` entry (from a client on OpenTelemetry) when the call has no
+  // x-amzn-trace-id; trusted clients only. A W3C trace id X-Ray cannot take starts a new trace
+  // with the W3C ids in the segment's `w3c` metadata (xray/trace_context.hpp).
+  bool accept_traceparent = false;
   // Make the segment current on the thread that receives the call, until the status is sent on
   // that thread: right for the synchronous API, whose handler runs there. Callback servers are
   // recognised and never attached; completion-queue servers must set this to false.
@@ -87,6 +91,9 @@ struct ServerOptions {
 struct ClientOptions {
   // The downstream service is traced too (http.request.traced, spec §9.2).
   bool traced = false;
+  // Also send a W3C `traceparent` entry (replacing one already there; `tracestate` is left as it
+  // is), for a downstream service on OpenTelemetry. Not sent when the ids cannot be W3C's.
+  bool inject_traceparent = false;
   // Null: xray::Recorder::global(). Must outlive the channel.
   Recorder* recorder = nullptr;
 };

@@ -108,6 +108,14 @@ class ClientInterceptor final : public gx::Interceptor {
     // Replace any entry already there: a stale header would break the parent link (spec §4.4).
     metadata->erase(std::string(detail::kTraceMetadataKey));
     if (!value.empty()) metadata->emplace(std::string(detail::kTraceMetadataKey), std::move(value));
+    if (config_->options.inject_traceparent) {
+      std::string traceparent = integrations::outgoing_traceparent(call_);
+      if (!traceparent.empty()) {
+        const std::string key(TraceParent::kHeaderName);
+        metadata->erase(key);
+        metadata->emplace(key, std::move(traceparent));
+      }
+    }
   }
 
   std::mutex mutex_;

@@ -124,6 +124,11 @@ class ServerInterceptor final : public gx::Interceptor {
     std::string_view forwarded = first_value(received, "x-forwarded-for");
     incoming.forwarded_for = integrations::trim(forwarded.substr(0, forwarded.find(',')));
     incoming.peer_address = peer_ip(peer);
+    incoming.accept_traceparent = options_->accept_traceparent;
+    // W3C Trace Context: a call with several traceparent entries has none.
+    if (options_->accept_traceparent && received.count("traceparent") == 1) {
+      incoming.traceparent = first_value(received, "traceparent");
+    }
     integrations::SegmentNaming naming{options_->name, options_->host_pattern,
                                        options_->fallback_name};
     segment_ = integrations::begin_incoming_request(

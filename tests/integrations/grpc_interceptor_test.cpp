@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -41,6 +42,7 @@ struct HandlerState {
   std::string current_trace_id;        // xray::current_context() in the last handler
   std::string registered_trace_id;     // xray::grpc::server_context() in the last handler
   std::vector<std::string> headers;    // x-amzn-trace-id received by each handler, in order
+  std::vector<std::string> traceparents;  // traceparent received by each handler, in order
 };
 
 HandlerState& state() {
@@ -48,18 +50,21 @@ HandlerState& state() {
   return instance;
 }
 
-std::string received_header(const grpc::ServerContextBase& context) {
-  auto found = context.client_metadata().find("x-amzn-trace-id");
+std::string received_header(const grpc::ServerContextBase& context,
+                            const char* key = "x-amzn-trace-id") {
+  auto found = context.client_metadata().find(key);
   if (found == context.client_metadata().end()) return {};
   return std::string(found->second.data(), found->second.size());
 }
 
 void remember(const grpc::ServerContextBase& context) {
   std::string header = received_header(context);
+  std::string traceparent = received_header(context, "traceparent");
   std::string current = xray::current_context().trace_id();
   std::string registered = xray::grpc::server_context(context).trace_id();
   std::lock_guard<std::mutex> lock(state().mutex);
   state().headers.push_back(header);
+  state().traceparents.push_back(traceparent);
   state().current_trace_id = current;
   state().registered_trace_id = registered;
 }
@@ -162,6 +167,7 @@ class GrpcFixture : public ::testing::Test {
     std::lock_guard<std::mutex> lock(state().mutex);
     state().recorder = &recorder_;
     state().headers.clear();
+    state().traceparents.clear();
     state().current_trace_id.clear();
     state().registered_trace_id.clear();
   }
@@ -502,6 +508,61 @@ TEST_F(grpc_client, HeaderAlreadyInTheMetadataIsReplaced) {
   std::lock_guard<std::mutex> lock(state().mutex);
   ASSERT_EQ(state().headers.size(), 1u);
   EXPECT_THAT(state().headers[0], ::testing::Not(HasSubstr(kRoot)));
+}
+
+// OpenTelemetry neighbours: a server that accepts a lone traceparent continues its trace; a client
+// that injects one sends its own subsegment as the parent.
+TEST_F(grpc_server, AcceptedTraceparentContinuesItsTrace) {
+  SyncEcho service;
+  xray::grpc::ServerOptions options = server_options("echo");
+  options.accept_traceparent = true;
+  TestServer server(&service, options);
+  ASSERT_TRUE(server.started());
+  auto stub =
+      Echo::NewStub(grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials()));
+  // A W3C trace id X-Ray can take: its first 8 hex digits are the current second.
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  char start[9];
+  std::snprintf(start, sizeof start, "%08llx", static_cast<unsigned long long>(now.count()));
+  const std::string w3c = std::string(start) + "a3ce929d0e0e4736a3ce929d";
+  grpc::ClientContext context;
+  context.AddMetadata("traceparent", "00-" + w3c + "-00f067aa0ba902b7-01");
+  EchoReply reply;
+  ASSERT_TRUE(stub->Say(&context, EchoRequest(), &reply).ok());
+  const std::string root = "1-" + w3c.substr(0, 8) + "-" + w3c.substr(8);
+  EXPECT_EQ(header_of(context), "Root=" + root + ";Sampled=1");
+  auto all = entities(1);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0]["trace_id"], root);
+  EXPECT_EQ(all[0]["parent_id"], "00f067aa0ba902b7");
+}
+
+TEST_F(grpc_client, InjectedTraceparentNamesTheCallsSubsegment) {
+  SyncEcho service;
+  TestServer server(&service, server_options("echo"));
+  ASSERT_TRUE(server.started());
+  xray::grpc::ClientOptions options;
+  options.recorder = &recorder_;
+  options.inject_traceparent = true;
+  auto stub = Echo::NewStub(grpc::experimental::CreateCustomChannelWithInterceptors(
+      server.target(), grpc::InsecureChannelCredentials(), grpc::ChannelArguments(),
+      xray::grpc::client_interceptors(server.target(), options)));
+  {
+    auto caller = recorder_.begin_segment(
+        "caller", xray::TraceHeader::parse(std::string("Root=") + kRoot + ";Sampled=1"));
+    grpc::ClientContext context;
+    context.AddMetadata("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    EchoReply reply;
+    ASSERT_TRUE(stub->Say(&context, EchoRequest(), &reply).ok());
+  }
+  auto all = entities(2);
+  const json* call = find_by_name(all, "127.0.0.1");
+  ASSERT_NE(call, nullptr);
+  std::lock_guard<std::mutex> lock(state().mutex);
+  ASSERT_EQ(state().traceparents.size(), 1u);
+  EXPECT_EQ(state().traceparents[0],
+            "00-5759e988bd862e3fe1be46a994272793-" + (*call)["id"].get<std::string>() + "-01");
 }
 
 TEST_F(grpc_client, DeadlineExceededIsAFault) {
