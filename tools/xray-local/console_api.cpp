@@ -126,27 +126,33 @@ HttpReply ConsoleApi::traces(std::string_view query, double now) const {
   const double until = number(params, "until", 0);
   const auto limit = static_cast<std::size_t>(std::clamp(number(params, "limit", 100), 1.0, 1000.0));
 
-  std::vector<std::pair<double, json>> matched;
-  std::size_t total = 0;
-  sources_.store->for_each([&](const TraceStore::View& trace) {
-    ++total;
-    const TraceSummary& s = trace.summary;
-    if (!service.empty() && s.services.count(service) == 0) return true;
-    if (!status.empty() && s.status_class != status) return true;
-    if (!annotation.empty() && s.annotations.count(annotation) == 0) return true;
-    if (!text.empty() && !s.matches_text(text)) return true;
-    if (since > 0 && s.start < since) return true;
-    if (until > 0 && s.start > until) return true;
-    if (!node.empty() && trace.graph.nodes.count(node) == 0) return true;
-    if (!edge.empty() && trace.graph.edges.count(edge) == 0) return true;
-    matched.emplace_back(s.start, s.json);
-    return true;
-  });
-  const std::size_t count = matched.size();
-  std::sort(matched.begin(), matched.end(),
-            [](const auto& a, const auto& b) { return a.first > b.first; });
+  // Under the store's lock: filter to pointers, then copy only the newest `limit` summaries.
   json list = json::array();
-  for (std::size_t i = 0; i < matched.size() && i < limit; ++i) list.push_back(std::move(matched[i].second));
+  std::size_t count = 0;
+  std::size_t total = 0;
+  sources_.store->with_all([&](const std::vector<TraceStore::View>& all) {
+    total = all.size();
+    std::vector<const TraceSummary*> matched;
+    for (const TraceStore::View& trace : all) {
+      const TraceSummary& s = trace.summary;
+      if (!service.empty() && s.services.count(service) == 0) continue;
+      if (!status.empty() && s.status_class != status) continue;
+      if (!annotation.empty() && s.annotations.count(annotation) == 0) continue;
+      if (!text.empty() && !s.matches_text(text)) continue;
+      if (since > 0 && s.start < since) continue;
+      if (until > 0 && s.start > until) continue;
+      if (!node.empty() && trace.graph.nodes.count(node) == 0) continue;
+      if (!edge.empty() && trace.graph.edges.count(edge) == 0) continue;
+      matched.push_back(&s);
+    }
+    count = matched.size();
+    const std::size_t shown = std::min(limit, matched.size());
+    std::partial_sort(matched.begin(), matched.begin() + static_cast<std::ptrdiff_t>(shown),
+                      matched.end(), [](const TraceSummary* a, const TraceSummary* b) {
+                        return a->start > b->start || (a->start == b->start && a->json["id"] < b->json["id"]);
+                      });
+    for (std::size_t i = 0; i < shown; ++i) list.push_back(matched[i]->json);
+  });
   return json_reply(200, json{{"traces", std::move(list)}, {"matched", count}, {"total", total},
                               {"now", now}});
 }
@@ -155,18 +161,18 @@ HttpReply ConsoleApi::service_map(std::string_view query) const {
   const auto params = parse_query(query);
   const double since = number(params, "since", 0);
   const double until = number(params, "until", 0);
-  std::vector<TraceGraph> graphs;
-  sources_.store->for_each([&](const TraceStore::View& trace) {
-    const double start = trace.summary.start;
-    if ((since > 0 && start < since) || (until > 0 && start > until)) return true;
-    graphs.push_back(trace.graph);
-    return true;
+  json map;
+  sources_.store->with_all([&](const std::vector<TraceStore::View>& all) {
+    std::vector<const TraceGraph*> graphs;
+    graphs.reserve(all.size());
+    for (const TraceStore::View& trace : all) {
+      const double start = trace.summary.start;
+      if ((since > 0 && start < since) || (until > 0 && start > until)) continue;
+      graphs.push_back(&trace.graph);
+    }
+    map = xray::local::service_map(graphs);
+    map["traces"] = graphs.size();
   });
-  std::vector<const TraceGraph*> pointers;
-  pointers.reserve(graphs.size());
-  for (const TraceGraph& graph : graphs) pointers.push_back(&graph);
-  json map = xray::local::service_map(pointers);
-  map["traces"] = graphs.size();
   return json_reply(200, map);
 }
 

@@ -127,6 +127,33 @@ void TraceStore::refresh_locked(Trace& trace) {
   trace.summary.json["documents"] = trace.documents.size();
   trace.graph = trace_graph(roots);
   trace.fresh = true;
+  // What the caches hold, in the same rough terms as approximate_bytes.
+  std::size_t cache = approximate_bytes(trace.summary.json) + trace.summary.text.capacity() + 64;
+  for (const auto* set : {&trace.summary.services, &trace.summary.annotations}) {
+    for (const std::string& item : *set) cache += kMapNode + string_heap(item);
+  }
+  for (const auto& [id, node] : trace.graph.nodes) {
+    cache += kMapNode + sizeof(GraphNode) + string_heap(id) + string_heap(node.id) +
+             string_heap(node.name) + string_heap(node.type) + string_heap(node.kind);
+  }
+  for (const auto& [id, edge] : trace.graph.edges) {
+    cache += kMapNode + sizeof(GraphEdge) + string_heap(id) + string_heap(edge.from) +
+             string_heap(edge.to);
+  }
+  trace.bytes += cache - trace.cache_bytes;
+  counters_.bytes += cache - trace.cache_bytes;
+  trace.cache_bytes = cache;
+}
+
+void TraceStore::with_all(const std::function<void(const std::vector<View>&)>& run) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<View> views;
+  views.reserve(traces_.size());
+  for (auto& [id, trace] : traces_) {
+    refresh_locked(trace);
+    views.push_back(View{trace.id, trace.summary, trace.graph, trace.last_received});
+  }
+  run(views);
 }
 
 void TraceStore::for_each(const std::function<bool(const View&)>& visit) {

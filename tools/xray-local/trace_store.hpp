@@ -12,8 +12,9 @@
 // per change, on the first query after it.
 //
 // Bounded: when the traces held exceed `max_traces`, or their estimated size `max_bytes`, the
-// traces first received longest ago are evicted, and counted. The size is an estimate of the
-// parsed documents' heap use (approximate_bytes), not of the datagrams.
+// traces first received longest ago are evicted, and counted. The size is an estimate of the heap
+// used by the parsed documents (approximate_bytes) and by the cached summaries and graphs; the
+// bound is enforced as each document arrives (a query's new caches count from the next one).
 //
 // Thread-safe: every member may be called concurrently (one mutex; queries hold it while they run).
 #pragma once
@@ -28,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "service_map.hpp"
 #include "trace_summary.hpp"
@@ -72,6 +74,10 @@ class TraceStore {
   // Calls `visit` for every trace held (in no particular order) until it returns false. Runs under
   // the store's lock: `visit` must not call back into the store.
   void for_each(const std::function<bool(const View&)>& visit);
+  // Calls `run` once, under the store's lock, with a view of every trace held: for queries that
+  // select a few traces out of many without copying the rest. `run` must not call back into the
+  // store, and must not keep the views.
+  void with_all(const std::function<void(const std::vector<View>&)>& run);
 
   // {"id", "summary", "roots": assembled entities, "documents": count}, or nullopt if not held.
   std::optional<nlohmann::json> trace(const std::string& trace_id);
@@ -91,6 +97,7 @@ class TraceStore {
     double last_received = 0;
     std::list<std::string>::iterator age;  // position in order_
     bool fresh = false;                    // summary and graph are up to date
+    std::size_t cache_bytes = 0;           // their estimated size, part of `bytes`
     TraceSummary summary;
     TraceGraph graph;
   };
