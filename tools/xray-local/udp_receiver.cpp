@@ -57,6 +57,7 @@ std::unique_ptr<UdpReceiver> UdpReceiver::bind(const std::string& host, std::uin
   if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &wanted, sizeof wanted) != 0) {
     ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &wanted, sizeof wanted);
   }
+  ::setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);  // drop count with each datagram
   socklen_t size_length = sizeof receiver->receive_buffer_;
   ::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiver->receive_buffer_, &size_length);
   return receiver;
@@ -70,6 +71,8 @@ void UdpReceiver::run(const Handler& handler) {
   std::vector<char> buffers(kBatch * kBufferBytes);
   std::vector<iovec> iovecs(kBatch);
   std::vector<mmsghdr> messages(kBatch);
+  constexpr std::size_t kControlBytes = CMSG_SPACE(sizeof(std::uint32_t));
+  std::vector<char> controls(kBatch * kControlBytes);
   while (!stop_.load()) {
     pollfd pfd{fd_, POLLIN, 0};
     // Bounded wait, so stop() is seen within 100 ms.
@@ -79,10 +82,20 @@ void UdpReceiver::run(const Handler& handler) {
       messages[i] = mmsghdr{};
       messages[i].msg_hdr.msg_iov = &iovecs[i];
       messages[i].msg_hdr.msg_iovlen = 1;
+      messages[i].msg_hdr.msg_control = controls.data() + i * kControlBytes;
+      messages[i].msg_hdr.msg_controllen = kControlBytes;
     }
     const int count = ::recvmmsg(fd_, messages.data(), kBatch, MSG_DONTWAIT, nullptr);
     for (int i = 0; i < count; ++i) {
-      const bool truncated = (messages[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+      msghdr& header = messages[i].msg_hdr;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr; c = CMSG_NXTHDR(&header, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+          std::uint32_t drops = 0;  // the socket's drop count so far (32 bits, wraps)
+          std::memcpy(&drops, CMSG_DATA(c), sizeof drops);
+          kernel_drops_.store(drops, std::memory_order_relaxed);
+        }
+      }
+      const bool truncated = (header.msg_flags & MSG_TRUNC) != 0;
       handler(std::string_view(buffers.data() + i * kBufferBytes,
                                std::min<std::size_t>(messages[i].msg_len, kBufferBytes)),
               truncated);

@@ -8,7 +8,8 @@
 //
 // The receive buffer is asked for 8 MiB (SO_RCVBUFFORCE, then SO_RCVBUF, which the kernel caps);
 // receive_buffer() says what was granted. Datagrams are read in batches (recvmmsg) into 64 KiB
-// buffers; one longer than that is reported as truncated.
+// buffers; one longer than that is reported as truncated. What the kernel drops from a full
+// buffer is counted (kernel_drops).
 //
 // Thread safety: run on one thread; stop, port and the accessors from any thread.
 #pragma once
@@ -40,6 +41,9 @@ class UdpReceiver {
   std::uint16_t port() const noexcept { return port_; }
   bool ipv6() const noexcept { return ipv6_; }
   int receive_buffer() const noexcept { return receive_buffer_; }
+  // Datagrams the kernel dropped because the receive buffer was full (SO_RXQ_OVFL), as of the
+  // latest datagram read: drops after it are seen with the next one.
+  std::uint64_t kernel_drops() const noexcept { return kernel_drops_.load(std::memory_order_relaxed); }
 
  private:
   UdpReceiver(int fd, std::uint16_t port, bool ipv6);
@@ -49,6 +53,7 @@ class UdpReceiver {
   const bool ipv6_;
   int receive_buffer_ = 0;
   std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> kernel_drops_{0};
 };
 
 }  // namespace xray::local

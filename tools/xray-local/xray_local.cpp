@@ -132,7 +132,8 @@ std::unique_ptr<XrayLocal> XrayLocal::start(const Options& options, std::ostream
           {"listening",
            {{"udp", to_string(Endpoint{self->options_.address.udp.host, self->udp_port()})},
             {"tcp", to_string(Endpoint{self->options_.address.tcp.host, self->tcp_port_})},
-            {"receive_buffer", self->receiver_->receive_buffer()}}}};
+            {"receive_buffer", self->receiver_->receive_buffer()},
+            {"dropped_by_kernel", self->receiver_->kernel_drops()}}}};
       if (self->forwarder_) {
         more["forward"] = {{"target", self->forwarder_->target()},
                            {"sent", self->forwarder_->sent()},
