@@ -72,22 +72,17 @@ aws::Headers headers_of(const Aws::Http::HeaderValueCollection& headers) {
   return out;
 }
 
-bool starts_with(std::string_view text, std::string_view prefix) noexcept {
-  return text.size() >= prefix.size() &&
-         xray::detail::iequals(text.substr(0, prefix.size()), prefix);
-}
-
 // A body that is the operation's serialized input or output: the JSON protocols
 // (application/x-amz-json-1.0/1.1: DynamoDB, SQS, ...) and the query protocols' forms (SNS, ...).
 // REST protocols' bodies are left alone: there the body is a payload of the caller's (an S3
 // object, a Lambda Invoke payload or result, in whatever content type), and the parameters the
 // mapping records for those operations are in the path, query and headers.
 bool is_protocol_json(std::string_view content_type) noexcept {
-  return starts_with(content_type, "application/x-amz-json");
+  return xray::detail::istarts_with(content_type, "application/x-amz-json");
 }
 bool is_protocol_body(std::string_view content_type) noexcept {
   return is_protocol_json(content_type) ||
-         starts_with(content_type, "application/x-www-form-urlencoded");
+         xray::detail::istarts_with(content_type, "application/x-www-form-urlencoded");
 }
 
 // The whole content of a seekable stream of at most `limit` bytes, leaving the stream's position

@@ -24,10 +24,6 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
   }
 }
 
-bool ends_with(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && iequals(text.substr(text.size() - suffix.size()), suffix);
-}
-
 bool looks_like_region(std::string_view label) {
   // us-east-1, eu-central-2, us-gov-west-1, cn-north-1: letters, dashes, a final digit.
   return label.size() >= 6 && label.find('-') != std::string_view::npos && label.back() >= '0' &&
@@ -45,9 +41,9 @@ struct HostFacts {
 std::optional<HostFacts> parse_aws_host(std::string_view host) {
   host = xray::detail::host_without_port(host);
   std::string_view rest;
-  if (ends_with(host, ".amazonaws.com")) {
+  if (xray::detail::iends_with(host, ".amazonaws.com")) {
     rest = host.substr(0, host.size() - std::string_view(".amazonaws.com").size());
-  } else if (ends_with(host, ".amazonaws.com.cn")) {
+  } else if (xray::detail::iends_with(host, ".amazonaws.com.cn")) {
     rest = host.substr(0, host.size() - std::string_view(".amazonaws.com.cn").size());
   } else {
     return std::nullopt;

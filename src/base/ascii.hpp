@@ -51,6 +51,18 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+constexpr bool starts_with(std::string_view text, std::string_view prefix) noexcept {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+// Prefix and suffix tests ignoring ASCII case.
+constexpr bool istarts_with(std::string_view text, std::string_view prefix) noexcept {
+  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
+constexpr bool iends_with(std::string_view text, std::string_view suffix) noexcept {
+  return text.size() >= suffix.size() && iequals(text.substr(text.size() - suffix.size()), suffix);
+}
+
 inline std::string lowercase(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = ascii_lower(c);

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "base/ascii.hpp"
+
 namespace xray {
 namespace {
 
@@ -15,9 +17,8 @@ constexpr std::size_t kMaxHostNameLength = 253;
 constexpr std::size_t kMaxLabelLength = 63;
 constexpr std::size_t kMaxPortDigits = 5;
 
-bool is_space(char c) noexcept {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
+using detail::starts_with;
+bool is_space(char c) noexcept { return detail::is_ascii_space(c); }
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
@@ -31,10 +32,6 @@ std::vector<std::string_view> split_on_space(std::string_view text) {
     if (i > start) parts.push_back(text.substr(start, i - start));
   }
   return parts;
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) noexcept {
-  return s.substr(0, prefix.size()) == prefix;
 }
 
 // Error messages quote user input; cap it so a huge variable cannot produce a huge log line.
