@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "context/context_stack.hpp"
+#include "model/ids.hpp"
 
 namespace xray {
 
@@ -20,11 +21,9 @@ struct LogTraceIdAccess {
     if (trace_id.size() != LogTraceId::kTraceIdSize) return out;
     std::memcpy(out.text_, trace_id.data(), LogTraceId::kTraceIdSize);
     out.text_[LogTraceId::kTraceIdSize] = '@';
-    constexpr char kDigits[] = "0123456789abcdef";
-    std::uint64_t id = entity->id;
-    char* digits = out.text_ + LogTraceId::kTraceIdSize + 1;
-    for (std::size_t i = LogTraceId::kEntityIdSize; i-- > 0; id >>= 4)
-      digits[i] = kDigits[id & 0xf];
+    char digits[LogTraceId::kEntityIdSize];
+    detail::write_id(digits, entity->id);
+    std::memcpy(out.text_ + LogTraceId::kTraceIdSize + 1, digits, sizeof digits);
     out.set_ = true;
     return out;
   }

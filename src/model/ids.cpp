@@ -90,13 +90,17 @@ std::string new_trace_id(std::int64_t epoch_seconds) noexcept {
   return id;
 }
 
-void append_id(std::string& out, std::uint64_t id) {
+void write_id(char (&out)[16], std::uint64_t id) noexcept {
   static constexpr char kHex[] = "0123456789abcdef";
-  char digits[16];
   for (int i = 15; i >= 0; --i) {
-    digits[i] = kHex[id & 0xF];
+    out[i] = kHex[id & 0xF];
     id >>= 4;
   }
+}
+
+void append_id(std::string& out, std::uint64_t id) {
+  char digits[16];
+  write_id(digits, id);
   out.append(digits, sizeof digits);
 }
 

@@ -19,7 +19,8 @@ std::string new_trace_id(std::int64_t epoch_seconds) noexcept;
 // Fills `out` with random bytes from the per-thread buffer.
 void random_bytes(void* out, std::size_t size) noexcept;
 
-// Entity ids in text: 16 lowercase hex digits.
+// Entity ids in text: 16 lowercase hex digits (write_id: into a buffer, without allocating).
+void write_id(char (&out)[16], std::uint64_t id) noexcept;
 std::string format_id(std::uint64_t id);
 void append_id(std::string& out, std::uint64_t id);
 // Parses 16 hex digits (either case); 0 (no id) on failure.
