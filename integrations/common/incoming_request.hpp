@@ -24,16 +24,18 @@
 namespace xray::integrations {
 
 // How a server names its segments (AWS_XRAY_TRACING_NAME, applied by the recorder, wins over all).
+// Views of the server's options, which outlive the request: made per request, so nothing is copied.
 struct SegmentNaming {
-  std::string name;           // fixed name; when empty, the host may name it
-  std::string host_pattern;   // a Host (without port) matching this `*`/`?` pattern names it
-  std::string fallback_name;  // otherwise; empty: the recorder's service name
+  std::string_view name;           // fixed name; when empty, the host may name it
+  std::string_view host_pattern;   // a Host (without port) matching this `*`/`?` pattern names it
+  std::string_view fallback_name;  // otherwise; empty: the recorder's service name
 };
 
-inline std::string segment_name(const SegmentNaming& naming, std::string_view host) {
+// A view of `naming` or of `host`: the recorder copies the name into the segment.
+inline std::string_view segment_name(const SegmentNaming& naming, std::string_view host) {
   if (!naming.name.empty()) return naming.name;
   if (!naming.host_pattern.empty() && !host.empty() && wildcard_match(naming.host_pattern, host)) {
-    return std::string(host);
+    return host;
   }
   return naming.fallback_name;
 }
@@ -125,5 +127,39 @@ inline void record_incoming_response(SegmentScope& segment, int status,
 inline std::string response_trace_header(const SegmentScope& segment) {
   return segment.response_header().to_string();
 }
+
+// The same value written into a buffer of its own instead of a new string, for servers that copy
+// it into their response anyway: `Root=<root>;Sampled=<0|1>` is what TraceHeader::to_string makes
+// of a segment's response header. A segment's Root is a trace id (the recorder adopts an upstream
+// Root only when TraceHeader::is_valid_root holds, and makes its own otherwise), so checking its
+// shape's fixed points is enough here; anything else (an inert segment) takes the general path.
+// The view returned lives as long as this object.
+class ResponseTraceHeader {
+ public:
+  std::string_view format(const SegmentScope& segment) {
+    const TraceHeader header = segment.response_header();
+    const std::string& root = header.root();
+    if (root.size() != kRootSize || root[0] != '1' || root[1] != '-' || root[10] != '-' ||
+        (header.sampled() != TraceHeader::Sampled::kYes &&
+         header.sampled() != TraceHeader::Sampled::kNo)) {
+      fallback_ = header.to_string();
+      return fallback_;
+    }
+    std::size_t size = 0;
+    const auto append = [this, &size](std::string_view text) {
+      text.copy(buffer_ + size, text.size());
+      size += text.size();
+    };
+    append("Root=");
+    append(root);
+    append(header.sampled() == TraceHeader::Sampled::kYes ? ";Sampled=1" : ";Sampled=0");
+    return {buffer_, size};
+  }
+
+ private:
+  static constexpr std::size_t kRootSize = 35;  // 1-<8 hex>-<24 hex>
+  char buffer_[sizeof("Root=") - 1 + kRootSize + sizeof(";Sampled=1") - 1];
+  std::string fallback_;
+};
 
 }  // namespace xray::integrations

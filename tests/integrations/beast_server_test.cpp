@@ -226,6 +226,23 @@ TEST_F(BeastServerTest, ForwardedHeadersAndHostPatternName) {
   EXPECT_EQ(one_segment()["name"], "unknown-host");
 }
 
+TEST_F(BeastServerTest, RepeatedHeadersYieldTheirFirstLineWhateverTheirCase) {
+  auto server = serve();
+  Reply reply = plain_get(
+      server->url("/r"),
+      {std::string("x-amzn-trace-id: Root=") + kRoot + ";Parent=" + kParent + ";Sampled=1",
+       "X-Amzn-Trace-Id: Root=1-5759e988-00000000000000000000000f;Sampled=0",
+       "x-forwarded-proto: https", "X-Forwarded-Proto: ftp",
+       "X-FORWARDED-FOR: 203.0.113.7, 10.0.0.1", "X-Forwarded-For: 198.51.100.1"});
+  EXPECT_EQ(reply.headers["x-amzn-trace-id"], std::string("Root=") + kRoot + ";Sampled=1");
+  json segment = one_segment();
+  EXPECT_EQ(segment["trace_id"], kRoot);
+  EXPECT_EQ(segment["parent_id"], kParent);
+  const json& request = segment["http"]["request"];
+  EXPECT_EQ(request["url"].get<std::string>().rfind("https://", 0), 0u) << request["url"];
+  EXPECT_EQ(request["client_ip"], "203.0.113.7");
+}
+
 // A W3C trace id X-Ray can take: its first 8 hex digits are the current second.
 std::string fresh_w3c_trace_id() {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
