@@ -44,7 +44,10 @@ class XRAY_EXPORT TraceHeader {
   const std::vector<std::pair<std::string, std::string>>& extras() const noexcept { return extras_; }
   bool empty() const noexcept;
 
-  void set_root(std::string root) noexcept { root_ = std::move(root); }
+  void set_root(std::string root) noexcept {
+    root_ = std::move(root);
+    root_valid_ = is_valid_root(root_);
+  }
   void set_parent(std::string parent) noexcept { parent_ = std::move(parent); }
   void set_sampled(Sampled sampled) noexcept { sampled_ = sampled; }
   // Adds an extra pair if it fits the budget (Lineage always fits). Returns whether it was kept.
@@ -56,6 +59,9 @@ class XRAY_EXPORT TraceHeader {
 
   // `1-` + 8 lowercase hex + `-` + 24 lowercase hex.
   static bool is_valid_root(std::string_view root) noexcept;
+  // is_valid_root(root()), worked out once when the root is set (parse or set_root): a request
+  // path that begins a segment from this header does not validate it again.
+  bool has_valid_root() const noexcept { return root_valid_; }
   // 16 hex digits, either case.
   static bool is_valid_parent(std::string_view parent) noexcept;
 
@@ -68,6 +74,7 @@ class XRAY_EXPORT TraceHeader {
  private:
   std::string root_;
   std::string parent_;
+  bool root_valid_ = false;
   Sampled sampled_ = Sampled::kUnknown;
   std::vector<std::pair<std::string, std::string>> extras_;
   std::size_t extras_bytes_ = 0;

@@ -36,7 +36,7 @@ void remove_current(const Entity* entity) noexcept {
 bool Context::sampled() const noexcept { return entity_ && entity_->tree->sampled; }
 
 std::string Context::trace_id() const noexcept {
-  return entity_ ? entity_->tree->trace_id : std::string();
+  return entity_ ? entity_->tree->trace_id.str() : std::string();
 }
 
 std::string Context::entity_id() const noexcept {

@@ -17,7 +17,7 @@ struct LogTraceIdAccess {
     // Lambda gave it, but its unsampled subsegments have none, so all of the trace stays quiet.
     const detail::EntityTree& tree = *entity->tree;
     if (!tree.sampled && (tree.settings == nullptr || tree.settings->noop_ids)) return out;
-    const std::string& trace_id = tree.trace_id;
+    const std::string_view trace_id = tree.trace_id.view();
     if (trace_id.size() != LogTraceId::kTraceIdSize) return out;
     std::memcpy(out.text_, trace_id.data(), LogTraceId::kTraceIdSize);
     out.text_[LogTraceId::kTraceIdSize] = '@';

@@ -18,7 +18,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/spin_lock.hpp"
 #include "log/logger.hpp"
+#include "model/ids.hpp"
 
 #include "xray/http_request_info.hpp"
 #include "xray/sql_info.hpp"
@@ -145,13 +147,16 @@ struct TreeSettings {
 
 class EntityTree {
  public:
-  EntityTree(std::shared_ptr<TreeOwner> owner, std::string trace_id, bool sampled,
+  EntityTree(std::shared_ptr<TreeOwner> owner, std::string_view trace_id, bool sampled,
              TimeAnchor anchor)
-      : owner(std::move(owner)), trace_id(std::move(trace_id)), sampled(sampled), anchor(anchor) {}
+      : owner(std::move(owner)), trace_id(trace_id), sampled(sampled), anchor(anchor) {}
+  EntityTree(std::shared_ptr<TreeOwner> owner, TraceIdText trace_id, bool sampled,
+             TimeAnchor anchor)
+      : owner(std::move(owner)), trace_id(trace_id), sampled(sampled), anchor(anchor) {}
 
   // Immutable after construction.
   const std::shared_ptr<TreeOwner> owner;  // null only in tests
-  const std::string trace_id;
+  const TraceIdText trace_id;
   const bool sampled;
   const TimeAnchor anchor;
   // Set before the tree is shared, then read-only: the configuration snapshot the trace began with
@@ -165,7 +170,8 @@ class EntityTree {
   bool facade = false;
   bool pass_through = false;
 
-  std::mutex mutex;
+  // Held for a few field writes at a time; see base/spin_lock.hpp for why not std::mutex.
+  SpinLock mutex;
   // Guarded by mutex.
   std::shared_ptr<Entity> root;  // null once handed to the emitter (or discarded when unsampled)
   std::size_t open = 0;          // entities of this tree begun and not yet ended

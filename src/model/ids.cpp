@@ -73,9 +73,10 @@ std::uint64_t new_entity_id() noexcept {
   return id;
 }
 
-std::string new_trace_id(std::int64_t epoch_seconds) noexcept {
+namespace {
+
+void write_trace_id(char* id, std::int64_t epoch_seconds) noexcept {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(35, '0');
   id[0] = '1';
   id[1] = '-';
   id[10] = '-';
@@ -87,7 +88,20 @@ std::string new_trace_id(std::int64_t epoch_seconds) noexcept {
     id[11 + 2 * i] = kHex[random[i] >> 4];
     id[12 + 2 * i] = kHex[random[i] & 0xf];
   }
+}
+
+}  // namespace
+
+std::string new_trace_id(std::int64_t epoch_seconds) noexcept {
+  std::string id(TraceIdText::kLength, '0');
+  write_trace_id(id.data(), epoch_seconds);
   return id;
+}
+
+TraceIdText new_trace_id_text(std::int64_t epoch_seconds) noexcept {
+  char id[TraceIdText::kLength];
+  write_trace_id(id, epoch_seconds);
+  return TraceIdText(std::string_view(id, sizeof id));
 }
 
 void write_id(char (&out)[16], std::uint64_t id) noexcept {

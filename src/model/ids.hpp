@@ -12,10 +12,33 @@
 
 namespace xray::detail {
 
+// A trace id's text, stored inline: trace ids are 35 characters ("1-" + 8 + "-" + 24 hex digits),
+// and a std::string of that length would allocate for every trace.
+class TraceIdText {
+ public:
+  static constexpr std::size_t kLength = 35;
+  TraceIdText() noexcept = default;
+  // Keeps at most kLength characters (callers pass validated ids).
+  explicit TraceIdText(std::string_view text) noexcept
+      : size_(static_cast<std::uint8_t>(text.size() < kLength ? text.size() : kLength)) {
+    for (std::size_t i = 0; i < size_; ++i) chars_[i] = text[i];
+  }
+  std::string_view view() const noexcept { return {chars_, size_}; }
+  operator std::string_view() const noexcept { return view(); }  // NOLINT: reads as text
+  std::string str() const { return std::string(view()); }
+  friend bool operator==(const TraceIdText& a, std::string_view b) noexcept { return a.view() == b; }
+  friend bool operator!=(const TraceIdText& a, std::string_view b) noexcept { return a.view() != b; }
+
+ private:
+  char chars_[kLength] = {};
+  std::uint8_t size_ = 0;
+};
+
 // A non-zero random 64-bit id.
 std::uint64_t new_entity_id() noexcept;
 // "1-" + 8 hex digits of `epoch_seconds` + "-" + 24 random hex digits.
 std::string new_trace_id(std::int64_t epoch_seconds) noexcept;
+TraceIdText new_trace_id_text(std::int64_t epoch_seconds) noexcept;
 // Fills `out` with random bytes from the per-thread buffer.
 void random_bytes(void* out, std::size_t size) noexcept;
 

@@ -166,7 +166,30 @@ bool append_keyword_value_without_passwords(std::string& out, std::string_view t
 
 }  // namespace
 
+namespace {
+
+// is_name_ascii as a table: the common name (short, plain ASCII) is checked a byte per load.
+struct NameAsciiTable {
+  bool allowed[128] = {};
+  constexpr NameAsciiTable() {
+    for (unsigned char c = 0; c < 128; ++c) allowed[c] = is_name_ascii(c);
+  }
+};
+constexpr NameAsciiTable kNameAscii;
+
+bool is_clean_ascii_name(std::string_view name) noexcept {
+  if (name.size() > kMaxNameLength) return false;
+  for (const char c : name) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x80 || !kNameAscii.allowed[byte]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string sanitize_name(std::string_view name) {
+  if (is_clean_ascii_name(name)) return std::string(name);  // nothing to remove or count
   std::string out;
   out.reserve(name.size());
   std::size_t code_points = 0;

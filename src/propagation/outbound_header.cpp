@@ -7,7 +7,7 @@ namespace xray::detail {
 TraceHeader outbound_header(const Entity& entity) noexcept {
   const EntityTree& tree = *entity.tree;
   TraceHeader header;
-  header.set_root(tree.trace_id);
+  header.set_root(tree.trace_id.str());
   if (tree.pass_through) {
     // Lambda pass-through (spec §11): the function records nothing and decides nothing; the
     // downstream gets the Root and the extras, as Lambda gave them.

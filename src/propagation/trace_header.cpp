@@ -98,6 +98,7 @@ TraceHeader TraceHeader::parse(std::string_view value) noexcept {
       header.extras_bytes_ += bytes;
     }
   }
+  header.root_valid_ = is_valid_root(header.root_);
   return header;
 }
 

@@ -144,6 +144,7 @@ ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv)
     shutdown_timeout_ = next.shutdown_timeout;
     applied_ = std::move(next);
     settings_ = std::move(settings);
+    settings_generation_.fetch_add(1, std::memory_order_release);
     if (settings_->enabled && settings_->lambda && !applied_.plugins.empty()) {
       logger_.log(LogLevel::kDebug, "plugins are not run in AWS Lambda");
     }

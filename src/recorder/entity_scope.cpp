@@ -67,7 +67,7 @@ void record(const std::shared_ptr<Entity>& entity, Change&& change,
             std::size_t added_bytes = 0) noexcept {
   if (!entity || !entity->tree->sampled) return;
   try {
-    std::unique_lock<std::mutex> lock(entity->tree->mutex);
+    std::unique_lock<detail::SpinLock> lock(entity->tree->mutex);
     if (entity->ended) {
       lock.unlock();
       warn(*entity, LogKind::kRejectedCall,
@@ -201,7 +201,7 @@ std::string EntityScope::id() const noexcept {
 }
 
 std::string EntityScope::trace_id() const noexcept {
-  return entity_ ? entity_->tree->trace_id : std::string();
+  return entity_ ? entity_->tree->trace_id.str() : std::string();
 }
 
 Context EntityScope::context() const noexcept { return detail::ContextAccess::make(entity_); }
@@ -425,7 +425,7 @@ void SegmentScope::set_resource_arn(std::string_view arn) noexcept {
 TraceHeader SegmentScope::response_header() const noexcept {
   TraceHeader header;
   if (!entity_) return header;
-  header.set_root(entity_->tree->trace_id);
+  header.set_root(entity_->tree->trace_id.str());
   header.set_sampled(entity_->tree->sampled ? TraceHeader::Sampled::kYes
                                             : TraceHeader::Sampled::kNo);
   return header;

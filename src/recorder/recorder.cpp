@@ -53,7 +53,11 @@ SubsegmentScope Recorder::begin_subsegment(std::string_view name) {
     core_->context_missing("begin subsegment \"" + std::string(name) + "\"");
     return SubsegmentScope();
   }
-  return begin_subsegment(name, detail::ContextAccess::make(*current));
+  // Straight from the stack's entry: no Context copy (two reference-count writes) per subsegment.
+  auto subsegment = detail::RecorderCore::begin_subsegment(name, *current);
+  if (!subsegment) return SubsegmentScope();
+  detail::push_current(subsegment);
+  return SubsegmentScope(std::move(subsegment));
 }
 
 SubsegmentScope Recorder::begin_subsegment(std::string_view name, const Context& parent) {

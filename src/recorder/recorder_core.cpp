@@ -53,6 +53,38 @@ std::shared_ptr<const Settings> RecorderCore::settings() const noexcept {
   return settings_;
 }
 
+namespace {
+
+// The calling thread's anchors: for one core at a time (a thread tracing for several recorders
+// refreshes when it switches). Holding the core here keeps its address from being reused while
+// it is compared.
+struct ThreadAnchors {
+  const RecorderCore* core = nullptr;
+  std::uint64_t generation = 0;
+  RecorderCore::TreeAnchors anchors;
+};
+
+ThreadAnchors& this_thread_anchors() noexcept {
+  thread_local ThreadAnchors anchors;
+  return anchors;
+}
+
+}  // namespace
+
+const RecorderCore::TreeAnchors& RecorderCore::thread_anchors() {
+  const std::uint64_t generation = settings_generation_.load(std::memory_order_acquire);
+  ThreadAnchors& cached = this_thread_anchors();
+  if (cached.core == this && cached.generation == generation) return cached.anchors;
+  // A snapshot published after `generation` was read is cached under the older number and simply
+  // refreshed once more on the next call.
+  auto holder = std::make_shared<TreeAnchors>(TreeAnchors{shared_from_this(), settings()});
+  cached.anchors.owner = std::shared_ptr<TreeOwner>(holder, holder->owner.get());
+  cached.anchors.settings = std::shared_ptr<const Settings>(holder, holder->settings.get());
+  cached.core = this;
+  cached.generation = generation;
+  return cached.anchors;
+}
+
 std::int64_t RecorderCore::now_us(const TimeAnchor& anchor) const noexcept {
   return anchor.system_us + (clock_->steady_now_ns() - anchor.steady_ns) / 1000;
 }

@@ -37,6 +37,17 @@ class RecorderCore final : public TreeOwner, public std::enable_shared_from_this
   ConfigResult configure(const Config& config, const GetEnv& getenv = nullptr) noexcept;
   std::shared_ptr<const Settings> settings() const noexcept;
 
+  // What every tree the calling thread begins holds on to: this core (the tree's owner) and the
+  // current settings snapshot. Both are references to a per-thread holder, refreshed when
+  // configure() publishes a new snapshot, so that beginning and ending traces on several threads
+  // never writes a reference count (or takes a lock) that the threads share.
+  struct TreeAnchors {
+    std::shared_ptr<TreeOwner> owner;
+    std::shared_ptr<const Settings> settings;
+  };
+  // Throws std::bad_alloc when the holder cannot be allocated.
+  const TreeAnchors& thread_anchors();
+
   // Null when the SDK is disabled. The segment is not yet pushed on the context stack.
   std::shared_ptr<Entity> begin_segment(std::string_view name, const TraceHeader& upstream,
                                         const SamplingRequest& request) noexcept;
@@ -100,6 +111,8 @@ class RecorderCore final : public TreeOwner, public std::enable_shared_from_this
   std::shared_ptr<CentralizedRuleCache> rule_cache_;  // guarded; created with centralized sampling
   CentralizedRuleCache* locked_rule_cache_ = nullptr;  // between lock_for_fork and unlock_after_fork
   std::atomic<std::uint64_t> streamed_{0};
+  // Bumped (under mutex_) each time settings_ changes; thread_anchors() compares it.
+  std::atomic<std::uint64_t> settings_generation_{0};
 };
 
 // Ends `entity`: sets its end time and, when its tree is complete, hands the tree to the emitter

@@ -103,7 +103,7 @@ void keep_open_entities(Entity& node, std::vector<std::shared_ptr<Entity>>& orph
 void send_abandoned_tree(const std::shared_ptr<EntityTree>& tree) noexcept {
   std::shared_ptr<Entity> snapshot;
   try {
-    std::lock_guard<std::mutex> lock(tree->mutex);
+    std::lock_guard<SpinLock> lock(tree->mutex);
     if (!tree->root || tree->open == 0) return;  // completed in the meantime
     snapshot = snapshot_open_tree(*tree->root);
     keep_open_entities(*tree->root, tree->orphans);
@@ -123,7 +123,7 @@ void send_in_progress_segment(const std::shared_ptr<EntityTree>& tree,
                               const std::shared_ptr<Entity>& segment) noexcept {
   std::shared_ptr<Entity> copy;
   try {
-    std::lock_guard<std::mutex> lock(tree->mutex);
+    std::lock_guard<SpinLock> lock(tree->mutex);
     if (segment->ended || tree->root != segment) return;
     copy = std::make_shared<Entity>(*segment);
     copy->children.clear();  // subsegments go out with the complete document
@@ -153,27 +153,23 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
                                                     const TraceHeader& upstream,
                                                     const SamplingRequest& request) noexcept {
   try {
-    std::shared_ptr<const Settings> settings = this->settings();
-    if (!settings->enabled) return nullptr;
-    if (settings->lambda) {
+    const TreeAnchors& anchors = thread_anchors();
+    const Settings& settings = *anchors.settings;
+    if (!settings.enabled) return nullptr;
+    if (settings.lambda) {
       logger_.log_limited(LogKind::kRejectedCall, LogLevel::kWarn,
                           "cannot begin a segment in AWS Lambda: Lambda records the function's segment; "
                           "begin subsegments under the invocation (xray::lambda::Invocation). Discarded.");
       return nullptr;
     }
 
-    std::string_view chosen = !settings->tracing_name.empty() ? settings->tracing_name
-                              : !name.empty()                 ? name
-                                                              : settings->service_name;
+    std::string_view chosen = !settings.tracing_name.empty() ? settings.tracing_name
+                              : !name.empty()                ? name
+                                                             : settings.service_name;
     // Cleaned only when needed: by the sampler, or for a sampled segment's document.
     std::string final_name;
 
-    bool adopted = TraceHeader::is_valid_root(upstream.root());
-    EntityId parent_id = 0;
-    if (adopted && TraceHeader::is_valid_parent(upstream.parent())) {
-      parent_id = parse_id(lowercase(upstream.parent()));
-    }
-
+    const bool adopted = upstream.has_valid_root();
     bool sampled = true;
     std::string rule_name;
     switch (upstream.sampled()) {
@@ -183,7 +179,7 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
         sampled = false;
         break;
       default:
-        if (settings->sampler) {
+        if (settings.sampler) {
           final_name = clean_name(chosen, &logger_);
           SamplingRequest sampling_request = request;
           // The caller's values are used as given; only what it left unset is filled in.
@@ -192,39 +188,51 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
           if (!sampling_request.service_type && plugin_result && !plugin_result->origin.empty()) {
             sampling_request.service_type = plugin_result->origin;
           }
-          SamplingDecision decision = settings->sampler->decide(sampling_request);
+          SamplingDecision decision = settings.sampler->decide(sampling_request);
           sampled = decision.sampled;
           if (logger_.enabled(LogLevel::kDebug)) {
             logger_.log(LogLevel::kDebug,
                         "sampling: \"" + final_name + "\" " + (sampled ? "sampled" : "not sampled") +
                             " by " +
-                            (decision.rule_name.empty() ? settings->sampler->describe()
+                            (decision.rule_name.empty() ? settings.sampler->describe()
                                                         : "centralized rule " + decision.rule_name));
           }
           rule_name = std::move(decision.rule_name);
         }
     }
 
-    TimeAnchor anchor{clock_->system_now_us(), clock_->steady_now_ns()};
-    bool real_ids = sampled || !settings->noop_ids;
-    std::string trace_id = adopted    ? upstream.root()
-                           : real_ids ? new_trace_id(anchor.system_us / 1'000'000)
-                                      : std::string(kNoopTraceId);
-    auto tree = std::make_shared<EntityTree>(shared_from_this(), std::move(trace_id), sampled, anchor);
-    tree->settings = settings;
-    tree->extras = upstream.extras();
-    auto segment = std::make_shared<Entity>(tree, real_ids ? new_entity_id() : 0, parent_id, true);
-    if (sampled) {
-      segment->name = final_name.empty() ? clean_name(chosen, &logger_) : std::move(final_name);
-      segment->start_us = anchor.system_us;
-      segment->service_version = settings->service_version;
-      segment->sampling_rule_name = std::move(rule_name);
+    const bool real_ids = sampled || !settings.noop_ids;
+    if (!real_ids) {
+      // Unsampled with no-op ids (the default): nothing is recorded and no id is drawn, so the
+      // tree needs no times, no parent id and no root; its segment only carries the context.
+      auto tree = std::make_shared<EntityTree>(
+          anchors.owner, adopted ? TraceIdText(upstream.root()) : TraceIdText(kNoopTraceId), false,
+          TimeAnchor{});
+      tree->settings = anchors.settings;
+      tree->extras = upstream.extras();
+      return std::make_shared<Entity>(std::move(tree), 0, 0, true);
     }
+
+    // Either case is accepted in Parent (parse_id gives 0, no parent, for anything invalid).
+    const EntityId parent_id = adopted ? parse_id(upstream.parent()) : 0;
+    TimeAnchor anchor{clock_->system_now_us(), clock_->steady_now_ns()};
+    auto tree = std::make_shared<EntityTree>(
+        anchors.owner,
+        adopted ? TraceIdText(upstream.root()) : new_trace_id_text(anchor.system_us / 1'000'000),
+        sampled, anchor);
+    tree->settings = anchors.settings;
+    tree->extras = upstream.extras();
+    auto segment = std::make_shared<Entity>(tree, new_entity_id(), parent_id, true);
+    if (!sampled) return segment;  // real ids, nothing recorded (AWS_XRAY_NOOP_ID=false)
+    segment->name = final_name.empty() ? clean_name(chosen, &logger_) : std::move(final_name);
+    segment->start_us = anchor.system_us;
+    segment->service_version = settings.service_version;
+    segment->sampling_rule_name = std::move(rule_name);
     tree->root = segment;
     tree->open = 1;
-    if (sampled && settings->in_progress_after.count() > 0) {
+    if (settings.in_progress_after.count() > 0) {
       housekeeper_.schedule(
-          Housekeeper::Clock::now() + settings->in_progress_after,
+          Housekeeper::Clock::now() + settings.in_progress_after,
           [weak_tree = std::weak_ptr<EntityTree>(tree), weak_segment = std::weak_ptr<Entity>(segment)] {
             auto tree = weak_tree.lock();
             auto segment = weak_segment.lock();
@@ -273,7 +281,7 @@ void RecorderCore::send_open_subsegments(const std::shared_ptr<Entity>& facade) 
   if (!facade || !facade->tree->facade) return;
   std::vector<std::shared_ptr<EntityTree>> open;
   try {
-    std::lock_guard<std::mutex> lock(facade->tree->mutex);
+    std::lock_guard<SpinLock> lock(facade->tree->mutex);
     for (const auto& weak : facade->tree->detached) {
       if (auto tree = weak.lock()) open.push_back(std::move(tree));
     }
@@ -290,6 +298,11 @@ std::shared_ptr<Entity> RecorderCore::begin_subsegment(std::string_view name,
     const std::shared_ptr<EntityTree>& parent_tree = parent->tree;
     const TreeSettings& settings = *parent_tree->settings;
     bool sampled = parent_tree->sampled;
+    if (!sampled && settings.noop_ids && parent->id == 0 && !parent_tree->facade) {
+      // Unsampled with no-op ids: the subsegment would be indistinguishable from its parent (same
+      // trace, no id, nothing recorded, ending it does nothing), so the parent stands in for it.
+      return parent;
+    }
     EntityId id = sampled || !settings.noop_ids ? new_entity_id() : 0;
     if (!sampled) {
       // Carries ids and context only; never part of a document.
@@ -301,12 +314,14 @@ std::shared_ptr<Entity> RecorderCore::begin_subsegment(std::string_view name,
 
     std::shared_ptr<Entity> entity;
     {
-      std::lock_guard<std::mutex> lock(parent_tree->mutex);
+      std::lock_guard<SpinLock> lock(parent_tree->mutex);
       if (parent_tree->root && !parent->handed_off) {
         entity = std::make_shared<Entity>(parent_tree, id, parent->id, false);
         entity->name = std::move(clean);
         entity->start_us = now;
         entity->approximate_bytes = kSubsegmentBaseBytes + entity->name.size();
+        // Most parents get a few children: one allocation for them instead of three.
+        if (parent->children.capacity() == 0) parent->children.reserve(4);
         parent->children.push_back(entity);
         ++parent_tree->open;
         ++parent_tree->subsegments;
@@ -326,7 +341,7 @@ std::shared_ptr<Entity> RecorderCore::begin_subsegment(std::string_view name,
     tree->root = entity;
     tree->open = 1;
     if (parent_tree->facade) {
-      std::lock_guard<std::mutex> lock(parent_tree->mutex);
+      std::lock_guard<SpinLock> lock(parent_tree->mutex);
       auto& detached = parent_tree->detached;
       if (detached.size() >= 64 && (detached.size() & (detached.size() - 1)) == 0) {
         // Forget the trees already sent, at doubling sizes: amortised O(1), bounded by the
@@ -345,18 +360,16 @@ std::shared_ptr<Entity> RecorderCore::begin_subsegment(std::string_view name,
 
 void end_entity(const std::shared_ptr<Entity>& entity) noexcept {
   EntityTree& tree = *entity->tree;
+  // Unsampled trees have no root and record nothing (not even the end): there is nothing to do, and
+  // an unsampled entity may stand in for several scopes (begin_subsegment).
+  if (!tree.sampled) return;
   TreeOwner* owner = tree.owner.get();
   std::shared_ptr<Entity> complete;
   std::vector<std::shared_ptr<Entity>> streamed;
   {
-    std::lock_guard<std::mutex> lock(tree.mutex);
+    std::lock_guard<SpinLock> lock(tree.mutex);
     if (entity->ended) return;
     entity->ended = true;
-    if (!tree.sampled) {
-      // Unsampled trees only ever count their root; dropping it breaks the tree <-> root cycle.
-      if (tree.root == entity) tree.root.reset();
-      return;
-    }
     entity->end_us = owner ? owner->now_us(tree.anchor) : entity->start_us;
     --tree.open;
     if (tree.abandoned) {
