@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/spin_lock.hpp"
+#include "base/thread_block_cache.hpp"
 #include "log/logger.hpp"
 #include "model/ids.hpp"
 
@@ -185,5 +186,16 @@ class EntityTree {
   // end of the invocation can send those still open as in_progress.
   std::vector<std::weak_ptr<EntityTree>> detached;
 };
+
+// Entities and trees come from the calling thread's block caches (base/thread_block_cache.hpp):
+// a thread that begins and ends traces reuses the same few blocks instead of calling malloc.
+template <typename... Args>
+std::shared_ptr<EntityTree> new_tree(Args&&... args) {
+  return std::allocate_shared<EntityTree>(CachedAllocator<EntityTree>(), std::forward<Args>(args)...);
+}
+template <typename... Args>
+std::shared_ptr<Entity> new_entity(Args&&... args) {
+  return std::allocate_shared<Entity>(CachedAllocator<Entity>(), std::forward<Args>(args)...);
+}
 
 }  // namespace xray::detail

@@ -60,7 +60,7 @@ Removed stream_complete_children(Entity& node, std::vector<std::shared_ptr<Entit
 // subtrees move into the copy (they are sent now, exactly once); incomplete children are copied,
 // open ones marked in_progress, and stay in `node` to be sent when they complete.
 std::shared_ptr<Entity> snapshot_open_tree(Entity& node) {
-  auto copy = std::make_shared<Entity>(node);
+  auto copy = new_entity(node);
   copy->children.clear();
   copy->in_progress = !node.ended;
   auto keep = node.children.begin();
@@ -125,7 +125,7 @@ void send_in_progress_segment(const std::shared_ptr<EntityTree>& tree,
   try {
     std::lock_guard<SpinLock> lock(tree->mutex);
     if (segment->ended || tree->root != segment) return;
-    copy = std::make_shared<Entity>(*segment);
+    copy = new_entity(*segment);
     copy->children.clear();  // subsegments go out with the complete document
     copy->in_progress = true;
   } catch (...) {
@@ -205,24 +205,24 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
     if (!real_ids) {
       // Unsampled with no-op ids (the default): nothing is recorded and no id is drawn, so the
       // tree needs no times, no parent id and no root; its segment only carries the context.
-      auto tree = std::make_shared<EntityTree>(
+      auto tree = new_tree(
           anchors.owner, adopted ? TraceIdText(upstream.root()) : TraceIdText(kNoopTraceId), false,
           TimeAnchor{});
       tree->settings = anchors.settings;
       tree->extras = upstream.extras();
-      return std::make_shared<Entity>(std::move(tree), 0, 0, true);
+      return new_entity(std::move(tree), 0, 0, true);
     }
 
     // Either case is accepted in Parent (parse_id gives 0, no parent, for anything invalid).
     const EntityId parent_id = adopted ? parse_id(upstream.parent()) : 0;
     TimeAnchor anchor{clock_->system_now_us(), clock_->steady_now_ns()};
-    auto tree = std::make_shared<EntityTree>(
+    auto tree = new_tree(
         anchors.owner,
         adopted ? TraceIdText(upstream.root()) : new_trace_id_text(anchor.system_us / 1'000'000),
         sampled, anchor);
     tree->settings = anchors.settings;
     tree->extras = upstream.extras();
-    auto segment = std::make_shared<Entity>(tree, new_entity_id(), parent_id, true);
+    auto segment = new_entity(tree, new_entity_id(), parent_id, true);
     if (!sampled) return segment;  // real ids, nothing recorded (AWS_XRAY_NOOP_ID=false)
     segment->name = final_name.empty() ? clean_name(chosen, &logger_) : std::move(final_name);
     segment->start_us = anchor.system_us;
@@ -260,13 +260,13 @@ std::shared_ptr<Entity> RecorderCore::begin_facade(const TraceHeader& header) {
     const bool pass_through = !has_parent || !decided;
     const bool sampled = !pass_through && header.sampled() == TraceHeader::Sampled::kYes;
     TimeAnchor anchor{clock_->system_now_us(), clock_->steady_now_ns()};
-    auto tree = std::make_shared<EntityTree>(shared_from_this(), header.root(), sampled, anchor);
+    auto tree = new_tree(shared_from_this(), header.root(), sampled, anchor);
     tree->settings = settings;
     tree->extras = header.extras();
     tree->facade = true;
     tree->pass_through = pass_through;
     const EntityId id = has_parent ? parse_id(lowercase(header.parent())) : 0;
-    auto facade = std::make_shared<Entity>(tree, id, 0, true);
+    auto facade = new_entity(tree, id, 0, true);
     // Lambda records and sends the function's segment: ours is ended and handed off from the
     // start, so recording calls on it are refused and its subsegments form trees of their own.
     facade->ended = true;
@@ -306,7 +306,7 @@ std::shared_ptr<Entity> RecorderCore::begin_subsegment(std::string_view name,
     EntityId id = sampled || !settings.noop_ids ? new_entity_id() : 0;
     if (!sampled) {
       // Carries ids and context only; never part of a document.
-      return std::make_shared<Entity>(parent_tree, id, parent->id, false);
+      return new_entity(parent_tree, id, parent->id, false);
     }
     TreeOwner* owner = parent_tree->owner.get();
     std::string clean = clean_name(name, owner ? &owner->logger() : nullptr);
@@ -316,7 +316,7 @@ std::shared_ptr<Entity> RecorderCore::begin_subsegment(std::string_view name,
     {
       std::lock_guard<SpinLock> lock(parent_tree->mutex);
       if (parent_tree->root && !parent->handed_off) {
-        entity = std::make_shared<Entity>(parent_tree, id, parent->id, false);
+        entity = new_entity(parent_tree, id, parent->id, false);
         entity->name = std::move(clean);
         entity->start_us = now;
         entity->approximate_bytes = kSubsegmentBaseBytes + entity->name.size();
@@ -331,11 +331,11 @@ std::shared_ptr<Entity> RecorderCore::begin_subsegment(std::string_view name,
     }
     // The parent was already sent: this subsegment becomes its own tree, sent on its own as an
     // independent subsegment of the same trace.
-    auto tree = std::make_shared<EntityTree>(parent_tree->owner, parent_tree->trace_id, true,
+    auto tree = new_tree(parent_tree->owner, parent_tree->trace_id, true,
                                              parent_tree->anchor);
     tree->settings = parent_tree->settings;
     tree->extras = parent_tree->extras;
-    entity = std::make_shared<Entity>(tree, id, parent->id, false);
+    entity = new_entity(tree, id, parent->id, false);
     entity->name = std::move(clean);
     entity->start_us = now;
     tree->root = entity;
