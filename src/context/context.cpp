@@ -26,6 +26,10 @@ void push_current(std::shared_ptr<Entity> entity) noexcept {
 
 void remove_current(const Entity* entity) noexcept {
   ContextStack& stack = this_thread_stack();
+  if (!stack.empty() && stack.back().get() == entity) {  // scopes mostly end in order
+    stack.pop_back();
+    return;
+  }
   auto found = std::find_if(stack.rbegin(), stack.rend(),
                             [entity](const auto& item) { return item.get() == entity; });
   if (found != stack.rend()) stack.erase(std::next(found).base());

@@ -1,8 +1,8 @@
-// Internal: trace and entity ids from the OS CSPRNG.
+// Internal: trace and entity ids.
 //
-// Random bytes are drawn from getrandom(2) in blocks into a per-thread buffer, so an id costs a few
-// nanoseconds amortised. The buffer is discarded after fork(): a child never repeats its parent's
-// ids. Thread-safe.
+// Random bits come from a per-thread generator seeded (and regularly reseeded) from getrandom(2),
+// so an id costs about a nanosecond; a child of fork() reseeds and never repeats its parent's ids
+// (ids.cpp says why a fast generator is enough for ids). Thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -39,7 +39,7 @@ std::uint64_t new_entity_id() noexcept;
 // "1-" + 8 hex digits of `epoch_seconds` + "-" + 24 random hex digits.
 std::string new_trace_id(std::int64_t epoch_seconds) noexcept;
 TraceIdText new_trace_id_text(std::int64_t epoch_seconds) noexcept;
-// Fills `out` with random bytes from the per-thread buffer.
+// Fills `out` with random bytes from the calling thread's generator.
 void random_bytes(void* out, std::size_t size) noexcept;
 
 // Entity ids in text: 16 lowercase hex digits (write_id: into a buffer, without allocating).
