@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/boxed_optional.hpp"
 #include "base/spin_lock.hpp"
 #include "base/thread_block_cache.hpp"
 #include "log/logger.hpp"
@@ -93,9 +94,9 @@ class Entity {
   std::string resource_arn;
   std::string service_version;
   std::string sampling_rule_name;
-  std::optional<HttpData> http;
+  BoxedOptional<HttpData> http;  // rarely set and large: on the heap when set
   nlohmann::json aws;  // null or object; user- and integration-set aws.* fields
-  std::optional<SqlInfo> sql;
+  BoxedOptional<SqlInfo> sql;
   bool error = false;
   bool throttle = false;
   bool fault = false;
