@@ -2,6 +2,8 @@
 // settings snapshot applied to the emitter, the sampler and plugin detection.
 #include "recorder/recorder_core.hpp"
 
+#include "model/names.hpp"
+
 #include "sampling/centralized_sampling.hpp"
 #include "sampling/default_sampling.hpp"
 #include "sampling/local_rules.hpp"
@@ -72,6 +74,8 @@ ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv)
     settings->enabled = next.enabled && env.sdk_enabled.value_or(true);
     settings->service_name = next.service_name;
     settings->tracing_name = env.tracing_name.value_or("");
+    settings->service_segment_name = sanitize_name(settings->service_name);
+    settings->tracing_segment_name = sanitize_name(settings->tracing_name);
     settings->service_version = next.service_version;
     settings->context_missing = env.context_missing.value_or(next.context_missing);
     settings->context_missing_callback = next.context_missing_callback;

@@ -13,6 +13,7 @@
 
 #include "base/environment.hpp"
 #include "model/entity.hpp"
+#include "model/names.hpp"
 #include "xray/config.hpp"
 #include "xray/sampling.hpp"
 
@@ -24,6 +25,11 @@ struct Settings : TreeSettings {
   bool enabled = true;
   std::string service_name;
   std::string tracing_name;  // AWS_XRAY_TRACING_NAME: replaces every segment's name when set
+  // The two above as segment names (sanitize_name), worked out once per snapshot rather than per
+  // segment; empty when nothing valid is left (begin_segment then cleans, and warns, as for any
+  // name).
+  std::string service_segment_name;
+  std::string tracing_segment_name;
   std::string service_version;
   ContextMissing context_missing = ContextMissing::kLogError;
   std::function<void(std::string_view)> context_missing_callback;

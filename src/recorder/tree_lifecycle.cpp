@@ -134,6 +134,8 @@ void send_in_progress_segment(const std::shared_ptr<EntityTree>& tree,
   if (tree->owner) tree->owner->hand_off(std::move(copy));
 }
 
+const std::string kNoName;
+
 std::string clean_name(std::string_view name, Logger* logger) {
   std::string clean = sanitize_name(name);
   if (clean.empty()) {
@@ -166,6 +168,13 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
     std::string_view chosen = !settings.tracing_name.empty() ? settings.tracing_name
                               : !name.empty()                ? name
                                                              : settings.service_name;
+    // The configured names were cleaned with the snapshot.
+    const std::string& precleaned = !settings.tracing_name.empty() ? settings.tracing_segment_name
+                                    : name.empty()                 ? settings.service_segment_name
+                                                                   : kNoName;
+    auto segment_name = [&] {
+      return precleaned.empty() ? clean_name(chosen, &logger_) : precleaned;
+    };
     // Cleaned only when needed: by the sampler, or for a sampled segment's document.
     std::string final_name;
 
@@ -180,7 +189,7 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
         break;
       default:
         if (settings.sampler) {
-          final_name = clean_name(chosen, &logger_);
+          final_name = segment_name();
           SamplingRequest sampling_request = request;
           // The caller's values are used as given; only what it left unset is filled in.
           if (!sampling_request.service_name) sampling_request.service_name = final_name;
@@ -224,7 +233,7 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
     tree->extras = upstream.extras();
     auto segment = new_entity(tree, new_entity_id(), parent_id, true);
     if (!sampled) return segment;  // real ids, nothing recorded (AWS_XRAY_NOOP_ID=false)
-    segment->name = final_name.empty() ? clean_name(chosen, &logger_) : std::move(final_name);
+    segment->name = final_name.empty() ? segment_name() : std::move(final_name);
     segment->start_us = anchor.system_us;
     segment->service_version = settings.service_version;
     segment->sampling_rule_name = std::move(rule_name);
