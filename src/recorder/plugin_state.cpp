@@ -30,6 +30,7 @@ void PluginState::start(std::vector<std::shared_ptr<const Plugin>> plugins,
   ++generation_;
   if (plugins.empty()) {
     result_.reset();
+    result_version_.fetch_add(1, std::memory_order_release);
     running_ = false;
     done_cv_.notify_all();
     return;
@@ -92,6 +93,7 @@ void PluginState::run(std::vector<std::shared_ptr<const Plugin>> plugins,
   std::lock_guard<std::mutex> lock(mutex_);
   if (generation != generation_) return;  // superseded by a later configure
   result_ = std::move(merged);
+  result_version_.fetch_add(1, std::memory_order_release);
   running_ = false;
   done_cv_.notify_all();
 }

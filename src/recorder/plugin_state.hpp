@@ -43,6 +43,11 @@ class PluginState {
              GetEnv getenv = nullptr);
   // The merged result, or null while detection runs (or when no plugin was configured).
   std::shared_ptr<const PluginResult> result() const;
+  // Changes each time result() may have changed: a reader that cached a result compares it
+  // instead of taking the lock.
+  std::uint64_t result_version() const noexcept {
+    return result_version_.load(std::memory_order_acquire);
+  }
   // For tests and the demo: waits until detection finished.
   bool wait_until_done(std::chrono::milliseconds timeout) const;
 
@@ -60,6 +65,7 @@ class PluginState {
   std::shared_ptr<const PluginResult> result_;   // guarded by mutex_
   std::vector<std::shared_ptr<const Plugin>> plugins_;  // guarded: the set last started
   std::uint64_t generation_ = 0;                 // guarded: bumped by each start
+  std::atomic<std::uint64_t> result_version_{0};  // bumped (under mutex_) when result_ changes
   bool running_ = false;                         // guarded
   bool stopped_ = false;                         // guarded: set by shutdown()
   std::atomic<bool> cancel_{false};              // raised by shutdown(); read by the probes

@@ -61,6 +61,7 @@ namespace {
 struct ThreadAnchors {
   const RecorderCore* core = nullptr;
   std::uint64_t generation = 0;
+  std::uint64_t plugin_version = 0;
   RecorderCore::TreeAnchors anchors;
 };
 
@@ -73,15 +74,24 @@ ThreadAnchors& this_thread_anchors() noexcept {
 
 const RecorderCore::TreeAnchors& RecorderCore::thread_anchors() {
   const std::uint64_t generation = settings_generation_.load(std::memory_order_acquire);
+  const std::uint64_t plugin_version = plugins_.result_version();
   ThreadAnchors& cached = this_thread_anchors();
-  if (cached.core == this && cached.generation == generation) return cached.anchors;
+  if (cached.core == this && cached.generation == generation) {
+    if (cached.plugin_version != plugin_version) {
+      cached.anchors.plugin_result = plugins_.result();
+      cached.plugin_version = plugin_version;
+    }
+    return cached.anchors;
+  }
   // A snapshot published after `generation` was read is cached under the older number and simply
   // refreshed once more on the next call.
-  auto holder = std::make_shared<TreeAnchors>(TreeAnchors{shared_from_this(), settings()});
+  auto holder = std::make_shared<TreeAnchors>(TreeAnchors{shared_from_this(), settings(), nullptr});
   cached.anchors.owner = std::shared_ptr<TreeOwner>(holder, holder->owner.get());
   cached.anchors.settings = std::shared_ptr<const Settings>(holder, holder->settings.get());
+  cached.anchors.plugin_result = plugins_.result();
   cached.core = this;
   cached.generation = generation;
+  cached.plugin_version = plugin_version;
   return cached.anchors;
 }
 

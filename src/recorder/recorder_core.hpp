@@ -44,6 +44,9 @@ class RecorderCore final : public TreeOwner, public std::enable_shared_from_this
   struct TreeAnchors {
     std::shared_ptr<TreeOwner> owner;
     std::shared_ptr<const Settings> settings;
+    // Not held by trees: the plugins' result (its origin is the sampler's service type), so that
+    // the default sampler's requests take no lock for it either.
+    std::shared_ptr<const PluginResult> plugin_result;
   };
   // Throws std::bad_alloc when the holder cannot be allocated.
   const TreeAnchors& thread_anchors();

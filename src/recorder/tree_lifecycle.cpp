@@ -193,7 +193,7 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
           SamplingRequest sampling_request = request;
           // The caller's values are used as given; only what it left unset is filled in.
           if (!sampling_request.service_name) sampling_request.service_name = final_name;
-          auto plugin_result = plugins_.result();
+          const auto& plugin_result = anchors.plugin_result;
           if (!sampling_request.service_type && plugin_result && !plugin_result->origin.empty()) {
             sampling_request.service_type = plugin_result->origin;
           }
