@@ -33,7 +33,7 @@ const std::string& working_directory() {
 
 void write_if_not_empty(JsonWriter& w, std::string_view key, std::string_view value) {
   if (value.empty()) return;
-  w.key(key);
+  w.plain_key(key);
   w.string(value);
 }
 
@@ -46,35 +46,35 @@ void write_http(JsonWriter& w, const HttpData& http) {
   const bool request = http.request && has_request_fields(*http.request);
   const bool response = http.status != 0 || http.content_length;
   if (!request && !response) return;
-  w.key("http");
+  w.plain_key("http");
   w.begin_object();
   if (request) {
     const HttpRequestInfo& r = *http.request;
-    w.key("request");
+    w.plain_key("request");
     w.begin_object();
     write_if_not_empty(w, "method", r.method);
     write_if_not_empty(w, "url", r.url);
     write_if_not_empty(w, "user_agent", r.user_agent);
     write_if_not_empty(w, "client_ip", r.client_ip);
     if (r.x_forwarded_for) {
-      w.key("x_forwarded_for");
+      w.plain_key("x_forwarded_for");
       w.boolean(true);
     }
     if (r.traced) {
-      w.key("traced");
+      w.plain_key("traced");
       w.boolean(true);
     }
     w.end_object();
   }
   if (response) {
-    w.key("response");
+    w.plain_key("response");
     w.begin_object();
     if (http.status != 0) {
-      w.key("status");
+      w.plain_key("status");
       w.integer(http.status);
     }
     if (http.content_length) {
-      w.key("content_length");
+      w.plain_key("content_length");
       w.unsigned_integer(*http.content_length);
     }
     w.end_object();
@@ -87,7 +87,7 @@ void write_http(JsonWriter& w, const HttpData& http) {
 // plugins'); "xray" always belongs to the SDK.
 void write_segment_aws(JsonWriter& w, const Entity& e, const nlohmann::json* plugin_aws) {
   const bool has_plugins = plugin_aws != nullptr && plugin_aws->is_object();
-  w.key("aws");
+  w.plain_key("aws");
   w.begin_object();
   if (e.aws.is_object()) {
     for (const auto& [key, value] : e.aws.items()) {
@@ -103,11 +103,11 @@ void write_segment_aws(JsonWriter& w, const Entity& e, const nlohmann::json* plu
       w.json(value);
     }
   }
-  w.key("xray");
+  w.plain_key("xray");
   w.begin_object();
-  w.key("sdk");
+  w.plain_key("sdk");
   w.string(kSdkName);
-  w.key("sdk_version");
+  w.plain_key("sdk_version");
   w.string(kSdkVersion);
   write_if_not_empty(w, "sampling_rule_name", e.sampling_rule_name);
   w.end_object();
@@ -120,7 +120,7 @@ void write_sql(JsonWriter& w, const SqlInfo& sql) {
       sql.user.empty() && sql.preparation.empty()) {
     return;
   }
-  w.key("sql");
+  w.plain_key("sql");
   w.begin_object();
   // Passwords were removed when the fields were recorded (EntityScope).
   write_if_not_empty(w, "connection_string", sql.connection_string);
@@ -136,34 +136,34 @@ void write_sql(JsonWriter& w, const SqlInfo& sql) {
 
 void write_exception(JsonWriter& w, const ExceptionRecord& x) {
   w.begin_object();
-  w.key("id");
+  w.plain_key("id");
   w.id(x.id);
   write_if_not_empty(w, "type", x.type);
   write_if_not_empty(w, "message", x.message);
   if (x.remote) {
-    w.key("remote");
+    w.plain_key("remote");
     w.boolean(true);
   }
   if (x.truncated > 0) {
-    w.key("truncated");
+    w.plain_key("truncated");
     w.integer(x.truncated);
   }
   if (x.skipped > 0) {
-    w.key("skipped");
+    w.plain_key("skipped");
     w.integer(x.skipped);
   }
   if (x.cause != 0) {
-    w.key("cause");
+    w.plain_key("cause");
     w.id(x.cause);
   }
   if (!x.stack.empty()) {
-    w.key("stack");
+    w.plain_key("stack");
     w.begin_array();
     for (const StackFrame& frame : x.stack) {
       w.begin_object();
       write_if_not_empty(w, "path", frame.path);
       if (frame.line > 0) {
-        w.key("line");
+        w.plain_key("line");
         w.integer(frame.line);
       }
       write_if_not_empty(w, "label", frame.label);
@@ -176,23 +176,23 @@ void write_exception(JsonWriter& w, const ExceptionRecord& x) {
 
 void write_cause(JsonWriter& w, const Entity& e) {
   if (!e.exceptions.empty()) {
-    w.key("cause");
+    w.plain_key("cause");
     w.begin_object();
     write_if_not_empty(w, "working_directory", working_directory());
-    w.key("exceptions");
+    w.plain_key("exceptions");
     w.begin_array();
     for (const ExceptionRecord& x : e.exceptions) write_exception(w, x);
     w.end_array();
     w.end_object();
   } else if (e.cause_id != 0) {
-    w.key("cause");
+    w.plain_key("cause");
     w.id(e.cause_id);
   }
 }
 
 void write_annotations(JsonWriter& w, const std::vector<Annotation>& annotations) {
   if (annotations.empty()) return;
-  w.key("annotations");
+  w.plain_key("annotations");
   w.begin_object();
   for (const Annotation& a : annotations) {
     w.key(a.key);
@@ -220,7 +220,7 @@ void write_metadata(JsonWriter& w, const std::vector<MetadataNamespace>& metadat
   bool any = false;
   for (const MetadataNamespace& ns : metadata) any = any || !ns.entries.empty();
   if (!any) return;
-  w.key("metadata");
+  w.plain_key("metadata");
   w.begin_object();
   for (const MetadataNamespace& ns : metadata) {
     if (ns.entries.empty()) continue;
@@ -237,7 +237,7 @@ void write_metadata(JsonWriter& w, const std::vector<MetadataNamespace>& metadat
 
 void write_flag(JsonWriter& w, std::string_view key, bool value) {
   if (!value) return;
-  w.key(key);
+  w.plain_key(key);
   w.boolean(true);
 }
 
@@ -245,29 +245,29 @@ void write_flag(JsonWriter& w, std::string_view key, bool value) {
 void write_entity(JsonWriter& w, const Entity& e, const DocumentContext* context) {
   const bool root = context != nullptr;
   w.begin_object();
-  w.key("name");
+  w.plain_key("name");
   w.string(e.name);
-  w.key("id");
+  w.plain_key("id");
   w.id(e.id);
   if (root) {
-    w.key("trace_id");
+    w.plain_key("trace_id");
     w.string(context->trace_id);
     if (!e.is_segment || e.parent_id != 0) {
-      w.key("parent_id");
+      w.plain_key("parent_id");
       w.id(e.parent_id);
     }
     if (!e.is_segment) {
-      w.key("type");
+      w.plain_key("type");
       w.string("subsegment");
     }
   }
-  w.key("start_time");
+  w.plain_key("start_time");
   w.epoch_seconds(e.start_us);
   if (e.in_progress) {
-    w.key("in_progress");
+    w.plain_key("in_progress");
     w.boolean(true);
   } else {
-    w.key("end_time");
+    w.plain_key("end_time");
     w.epoch_seconds(e.end_us);
   }
 
@@ -282,12 +282,12 @@ void write_entity(JsonWriter& w, const Entity& e, const DocumentContext* context
     }
   }
   if (e.is_segment && root) {
-    w.key("service");
+    w.plain_key("service");
     w.begin_object();
     write_if_not_empty(w, "version", e.service_version);
-    w.key("runtime");
+    w.plain_key("runtime");
     w.string("C++");
-    w.key("runtime_version");
+    w.plain_key("runtime_version");
     w.string(kRuntimeVersion);
     w.end_object();
   }
@@ -295,7 +295,7 @@ void write_entity(JsonWriter& w, const Entity& e, const DocumentContext* context
   if (e.is_segment) {
     write_segment_aws(w, e, root ? context->plugin_aws : nullptr);
   } else if (e.aws.is_object() && !e.aws.empty()) {
-    w.key("aws");
+    w.plain_key("aws");
     w.json(e.aws);
   }
   if (!e.is_segment && e.sql) write_sql(w, *e.sql);
@@ -306,7 +306,7 @@ void write_entity(JsonWriter& w, const Entity& e, const DocumentContext* context
   write_annotations(w, e.annotations);
   write_metadata(w, e.metadata);
   if (!e.is_segment && !e.precursor_ids.empty()) {
-    w.key("precursor_ids");
+    w.plain_key("precursor_ids");
     w.begin_array();
     for (EntityId id : e.precursor_ids) w.id(id);
     w.end_array();
@@ -314,7 +314,7 @@ void write_entity(JsonWriter& w, const Entity& e, const DocumentContext* context
   bool has_children = false;
   for (const auto& child : e.children) has_children = has_children || child != nullptr;
   if (has_children) {
-    w.key("subsegments");
+    w.plain_key("subsegments");
     w.begin_array();
     for (const auto& child : e.children) {
       if (child) write_entity(w, *child, nullptr);
@@ -327,12 +327,12 @@ void write_entity(JsonWriter& w, const Entity& e, const DocumentContext* context
 }  // namespace
 
 void write_document(std::string& out, const Entity& root, const DocumentContext& context) {
-  JsonWriter writer(out);
+  JsonWriter writer(out, JsonWriter::kStaged);
   write_entity(writer, root, &context);
 }
 
 void write_embedded(std::string& out, const Entity& entity) {
-  JsonWriter writer(out);
+  JsonWriter writer(out, JsonWriter::kStaged);
   write_entity(writer, entity, nullptr);
 }
 
