@@ -15,6 +15,12 @@
 //     sendmmsg(2) in batches of 32 to the same kind of receiver: the system-call floor that
 //     BM_EmitterThroughput is compared with (documents_per_second of both; their ratio is the
 //     emitter's own overhead).
+//   BM_OverloadMemory/kind:K: the SDK under sustained overload with the default configuration
+//     (pace 5,000 datagrams/s, queue_capacity 2048, the default byte bound): one thread ends
+//     requests as fast as it can for 3 s, a receiver drains the socket. kind 0: the issue's
+//     request; kind 1: a segment with a 32 KB annotation. rss_growth_kb: the largest VmRSS seen
+//     during the run minus VmRSS before the recorder was created (everything the SDK added: its
+//     threads, queue and buffers); dropped and sent per request.
 //   Both also report documents_per_cpu_second: documents per second of CPU time of the sending
 //   thread (the emitter's, or the benchmark's), the "one core" figure, which a loaded machine
 //   moves far less than the wall-clock rate.
@@ -30,7 +36,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <set>
 #include <memory>
 #include <mutex>
@@ -223,6 +231,7 @@ void BM_EmitterThroughput(benchmark::State& state) {
   xray::detail::EmitterOptions options;
   options.address = *xray::parse_daemon_address(receiver().address(), nullptr);
   options.queue_capacity = kDocuments;
+  options.queue_capacity_bytes = std::size_t{1} << 30;  // all of them queued at once
   options.datagrams_per_second = 0;
   emitter.configure(options);
   // The emitter thread starts with the first submission: it is the thread that appears then.
@@ -312,6 +321,59 @@ void BM_SendmmsgFloor(benchmark::State& state) {
   state.counters["lost"] = static_cast<double>(lost);
 }
 BENCHMARK(BM_SendmmsgFloor)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+long rss_kb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+void BM_OverloadMemory(benchmark::State& state) {
+  const bool big = state.range(0) == 1;
+  const std::string payload(32 * 1024, 'x');
+  const xray::TraceHeader upstream =
+      xray::TraceHeader::parse("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1");
+  (void)receiver();
+  for (auto _ : state) {
+    const long before = rss_kb();
+    long peak = before;
+    std::uint64_t requests = 0;
+    xray::Stats stats;
+    {
+      xray::Recorder recorder;
+      xray::Config config;  // the defaults, but for the address and sampling everything
+      config.service_name = "bench";
+      config.daemon_address = receiver().address();
+      config.log_level = xray::LogLevel::kSilent;
+      config.sampling = false;
+      recorder.configure(config);
+      const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+      while (std::chrono::steady_clock::now() < end) {
+        for (int i = 0; i < 1000; ++i) {
+          if (big) {
+            auto segment = recorder.begin_segment("big", upstream);
+            segment.put_annotation("payload", payload);
+          } else {
+            issue_request(recorder, upstream);
+          }
+        }
+        requests += 1000;
+        peak = std::max(peak, rss_kb());
+      }
+      stats = recorder.stats();
+      xray::detail::RecorderAccess::core(recorder).shutdown(std::chrono::milliseconds(0));
+    }
+    state.counters["rss_growth_kb"] = static_cast<double>(peak - before);
+    state.counters["requests"] = static_cast<double>(requests);
+    state.counters["dropped"] =
+        static_cast<double>(stats.dropped_queue_full) / static_cast<double>(requests);
+    state.counters["sent"] = static_cast<double>(stats.emitted) / static_cast<double>(requests);
+  }
+}
+BENCHMARK(BM_OverloadMemory)->ArgName("kind")->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kSecond);
 
 }  // namespace
 

@@ -37,6 +37,11 @@ enum class ContextMissing {
 
 // Emission defaults and bounds, in one place: Config's defaults and the emitter's both use these.
 inline constexpr std::size_t kDefaultQueueCapacity = 2048;
+// What Config::queue_capacity_bytes assumes a document holds in memory by default. 2048 of them
+// (5.5 MiB) is the default byte bound, which keeps what the SDK adds under sustained overload below
+// 8 MB of resident memory, and 16,384 of them still take a burst of 10,000 segments with three
+// subsegments each. bench/emitter_bench.cpp, BM_OverloadMemory, measures it.
+inline constexpr std::size_t kTypicalDocumentBytes = 2816;
 inline constexpr std::size_t kDefaultMaxDatagramBytes = 65000;
 inline constexpr std::size_t kMinDatagramBytes = 1024;
 inline constexpr std::size_t kMaxDatagramBytes = 65507;  // the IPv4 UDP payload maximum (spec §1.2)
@@ -76,8 +81,16 @@ struct Config {
   // Stream completed subtrees once a segment's estimated document size passes this many bytes;
   // 0: three quarters of max_datagram_bytes.
   std::size_t streaming_threshold_bytes = 0;
-  // Documents waiting for the emitter thread; when full, new documents are dropped and counted.
+  // Documents waiting for the emitter thread; when full, new documents are dropped and counted
+  // (Stats::dropped_queue_full).
   std::size_t queue_capacity = kDefaultQueueCapacity;
+  // Memory the queued documents may hold, in bytes, by the SDK's estimate (their entities and
+  // recorded fields, kept as fields are recorded: nothing is serialized on the request thread),
+  // counting those the emitter thread is still sending: what bounds the SDK's memory under
+  // overload, and when documents are large. A document that does not fit is dropped and counted
+  // like one refused by queue_capacity; an empty queue takes a document of any size. 0:
+  // queue_capacity * kTypicalDocumentBytes, so raising queue_capacity raises both bounds.
+  std::size_t queue_capacity_bytes = 0;
   // Largest datagram sent (header, newline and document): kMinDatagramBytes to kMaxDatagramBytes.
   // Larger documents are split, then truncated, then dropped (counted in stats()).
   std::size_t max_datagram_bytes = kDefaultMaxDatagramBytes;

@@ -12,7 +12,8 @@ struct Stats {
   // Documents the recorder handed over (segments, streamed subtrees) and sent; one that the size
   // ladder split into several datagrams counts once (datagrams_sent counts each datagram).
   std::uint64_t emitted = 0;
-  std::uint64_t dropped_queue_full = 0;  // documents dropped because the queue was full
+  // Documents dropped because the queue was full (Config::queue_capacity or queue_capacity_bytes).
+  std::uint64_t dropped_queue_full = 0;
   // Documents still queued when shutdown gave up (shutdown_timeout), or handed over after it.
   std::uint64_t dropped_at_shutdown = 0;
   std::uint64_t dropped_too_large = 0;   // documents dropped because they exceed the datagram limit

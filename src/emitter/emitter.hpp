@@ -19,6 +19,7 @@ namespace xray::detail {
 struct EmitterOptions {
   DaemonAddress address = default_daemon_address();
   std::size_t queue_capacity = kDefaultQueueCapacity;
+  std::size_t queue_capacity_bytes = 0;  // 0: queue_capacity * kTypicalDocumentBytes
   std::size_t max_datagram_bytes = kDefaultMaxDatagramBytes;  // within the bounds of config.hpp
   double datagrams_per_second = kDefaultEmitRate;               // 0: unpaced
   std::size_t burst = kDefaultEmitBurst;

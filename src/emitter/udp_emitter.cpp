@@ -15,13 +15,38 @@
 
 namespace xray::detail {
 
+namespace {
+
+// What request threads read before taking the lock (Shared::door).
+enum Door : std::uint8_t {
+  kOpen,    // take the lock and queue the document (if it still fits)
+  kFull,    // the last document did not fit: refuse without the lock until the emitter takes some
+  kClosed,  // shut down: refuse
+};
+
+std::size_t default_capacity_bytes(std::size_t capacity) {
+  return capacity > SIZE_MAX / kTypicalDocumentBytes ? SIZE_MAX : capacity * kTypicalDocumentBytes;
+}
+
+}  // namespace
+
+struct QueuedDocument {
+  std::shared_ptr<Entity> root;
+  std::size_t bytes = 0;  // what it is charged against capacity_bytes
+};
+
 struct UdpEmitter::Shared {
-  std::mutex mutex;
+  // Read by every submit, written a few times per emitter pass (under mutex): on a cache line of
+  // its own, so the writes to the queue's state next to it do not invalidate it for the readers.
+  alignas(64) std::atomic<std::uint8_t> door{kOpen};
+  alignas(64) std::mutex mutex;
   std::condition_variable work_cv;
   std::condition_variable done_cv;
   // Guarded by mutex.
-  std::deque<std::shared_ptr<Entity>> queue;
-  std::size_t capacity = 2048;
+  std::deque<QueuedDocument> queue;
+  std::size_t capacity = kDefaultQueueCapacity;
+  std::size_t capacity_bytes = default_capacity_bytes(kDefaultQueueCapacity);
+  std::size_t charged_bytes = 0;  // queued documents, and those the emitter thread holds
   DaemonAddress address = default_daemon_address();
   std::uint64_t accepted = 0;   // trees ever queued
   std::uint64_t completed = 0;  // trees sent or dropped by the thread
@@ -82,6 +107,7 @@ UdpEmitter::UdpEmitter(Logger& logger, AdditionsSource additions, std::size_t qu
       transport_factory_(std::move(transport)),
       shared_(std::make_unique<Shared>()) {
   shared_->capacity = queue_capacity;
+  shared_->capacity_bytes = default_capacity_bytes(queue_capacity);
   register_emitter(this);
 }
 
@@ -92,7 +118,7 @@ UdpEmitter::~UdpEmitter() {
 
 void UdpEmitter::configure(const EmitterOptions& options) noexcept {
   set_address(options.address);
-  set_queue_capacity(options.queue_capacity);
+  set_queue_capacity(options.queue_capacity, options.queue_capacity_bytes);
   set_max_datagram_bytes(options.max_datagram_bytes);
   set_pacing(options.datagrams_per_second, options.burst);
 }
@@ -102,9 +128,31 @@ void UdpEmitter::set_address(const DaemonAddress& address) noexcept {
   shared_->address = address;
 }
 
-void UdpEmitter::set_queue_capacity(std::size_t capacity) noexcept {
+void UdpEmitter::set_queue_capacity(std::size_t capacity, std::size_t capacity_bytes) noexcept {
   std::lock_guard<std::mutex> lock(shared_->mutex);
   shared_->capacity = capacity;
+  shared_->capacity_bytes = capacity_bytes != 0 ? capacity_bytes : default_capacity_bytes(capacity);
+  // Let the next document try the new bounds.
+  if (shared_->door.load(std::memory_order_relaxed) == kFull) {
+    shared_->door.store(kOpen, std::memory_order_relaxed);
+  }
+}
+
+namespace {
+
+std::size_t subtree_bytes(const Entity& entity) noexcept {
+  std::size_t bytes = UdpEmitter::kEntityBytes + entity.approximate_bytes;
+  for (const auto& child : entity.children) {
+    if (child) bytes += subtree_bytes(*child);
+  }
+  return bytes;
+}
+
+}  // namespace
+
+std::size_t UdpEmitter::document_bytes(const Entity& root) noexcept {
+  // Recursive like the tree's own destruction and serialization: as deep as the tree.
+  return kDocumentBaseBytes + subtree_bytes(root);
 }
 
 bool UdpEmitter::set_max_datagram_bytes(std::size_t bytes) noexcept {
@@ -124,19 +172,50 @@ void UdpEmitter::set_force_plain_send(bool plain) noexcept {
   force_plain_send_.store(plain, std::memory_order_relaxed);
 }
 
+void UdpEmitter::refuse(bool closed) noexcept {
+  if (closed) {
+    dropped_at_shutdown_.fetch_add(1, std::memory_order_relaxed);
+    logger_.log_limited(LogKind::kQueueFull, LogLevel::kWarn,
+                        "dropped a document: the recorder is shut down");
+  } else {
+    // The drop path of a request under overload: a per-thread slot, no lock, no log (the emitter
+    // thread reports drops).
+    dropped_queue_full_.add(1);
+  }
+}
+
 void UdpEmitter::submit(std::shared_ptr<Entity> root) noexcept {
   Shared& shared = *shared_;
-  std::unique_lock<std::mutex> lock(shared.mutex);
-  if (shared.closed || shared.queue.size() >= shared.capacity) {
-    bool closed = shared.closed;
-    lock.unlock();
-    (closed ? dropped_at_shutdown_ : dropped_queue_full_).fetch_add(1, std::memory_order_relaxed);
-    logger_.log_limited(LogKind::kQueueFull, LogLevel::kWarn,
-                        closed ? "dropped a document: the recorder is shut down"
-                               : "dropped a document: the emitter queue is full");
+  const std::uint8_t door = shared.door.load(std::memory_order_relaxed);
+  if (door != kOpen) {
+    refuse(door == kClosed);
     return;
   }
-  shared.queue.push_back(std::move(root));
+  const std::size_t bytes = root ? document_bytes(*root) : 0;
+  std::unique_lock<std::mutex> lock(shared.mutex);
+  if (shared.closed) {
+    lock.unlock();
+    refuse(true);
+    return;
+  }
+  const bool fits = shared.queue.size() < shared.capacity &&
+                    (shared.charged_bytes == 0 ||
+                     (shared.charged_bytes <= shared.capacity_bytes &&
+                      bytes <= shared.capacity_bytes - shared.charged_bytes));
+  if (!fits) {
+    shared.door.store(kFull, std::memory_order_relaxed);
+    lock.unlock();
+    refuse(false);
+    return;
+  }
+  try {
+    shared.queue.push_back(QueuedDocument{std::move(root), bytes});
+  } catch (...) {
+    lock.unlock();
+    refuse(false);  // out of memory: dropped like a document that does not fit
+    return;
+  }
+  shared.charged_bytes += bytes;
   ++shared.accepted;
   if (!shared.thread) {
     try {
@@ -169,6 +248,7 @@ void UdpEmitter::shutdown(std::chrono::milliseconds timeout) noexcept {
     std::lock_guard<std::mutex> lock(shared_->mutex);
     shared_->closed = true;
     shared_->stopping = true;
+    shared_->door.store(kClosed, std::memory_order_relaxed);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     shared_->drain_deadline_ns.store(
         std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count(),
@@ -182,7 +262,7 @@ void UdpEmitter::shutdown(std::chrono::milliseconds timeout) noexcept {
 Stats UdpEmitter::stats() const noexcept {
   Stats stats;
   stats.emitted = emitted_.load(std::memory_order_relaxed);
-  stats.dropped_queue_full = dropped_queue_full_.load(std::memory_order_relaxed);
+  stats.dropped_queue_full = dropped_queue_full_.sum();
   stats.dropped_at_shutdown = dropped_at_shutdown_.load(std::memory_order_relaxed);
   stats.dropped_too_large = dropped_too_large_.load(std::memory_order_relaxed);
   stats.streamed = streamed_.load(std::memory_order_relaxed);
@@ -200,6 +280,8 @@ namespace {
 constexpr std::size_t kMaxTreesPerPass = 256;
 // Paced sends wait for at least this many tokens, so the thread wakes once per group.
 constexpr std::size_t kPacingGroup = 8;
+// Datagram buffers larger than this are released after sending (see send_batch).
+constexpr std::size_t kKeptDatagramCapacity = 8 * 1024;
 
 }  // namespace
 
@@ -227,8 +309,9 @@ void UdpEmitter::run() noexcept {
   }
   if (!transport) batch_holder.reset();  // nothing to send with: documents are dropped, counted
   const std::function<bool()> give_up = [this] { return past_drain_deadline(); };
-  std::vector<std::shared_ptr<Entity>> trees;
+  std::vector<QueuedDocument> trees;
   for (;;) {
+    report_drops();
     DaemonAddress address;
     {
       std::unique_lock<std::mutex> lock(shared.mutex);
@@ -236,10 +319,14 @@ void UdpEmitter::run() noexcept {
       if (shared.queue.empty()) return;  // stopping and drained
       if (!batch_holder || past_drain_deadline()) {
         // Out of time: what is left is dropped, and counted, so flush() callers are released.
-        (batch_holder ? dropped_at_shutdown_ : dropped_queue_full_)
-            .fetch_add(shared.queue.size(), std::memory_order_relaxed);
+        if (batch_holder) {
+          dropped_at_shutdown_.fetch_add(shared.queue.size(), std::memory_order_relaxed);
+        } else {
+          dropped_queue_full_.add(shared.queue.size());
+        }
         shared.completed += shared.queue.size();
         shared.queue.clear();
+        shared.charged_bytes = 0;
         shared.done_cv.notify_all();
         return;
       }
@@ -257,24 +344,35 @@ void UdpEmitter::run() noexcept {
       for (;;) {
         // Recomputed after every wake-up: shutdown() moves the deadline forward.
         const auto until = std::min(retry_at, shared.drain_deadline());
-        if (std::chrono::steady_clock::now() >= until) break;
-        shared.work_cv.wait_until(lock, until);
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= until) break;
+        // At least once a second, so drops at the (full) queue are reported while the name fails.
+        shared.work_cv.wait_until(lock, std::min(until, now + kDropReportInterval));
+        lock.unlock();
+        report_drops();
+        lock.lock();
       }
       continue;
     }
 
     {
       std::lock_guard<std::mutex> lock(shared.mutex);
-      std::size_t take = std::min(shared.queue.size(), kMaxTreesPerPass);
+      const std::size_t take = std::min(shared.queue.size(), kMaxTreesPerPass);
+      // `trees` keeps its capacity from pass to pass: after the first pass this never allocates.
       try {
-        trees.assign(
-            std::make_move_iterator(shared.queue.begin()),
-            std::make_move_iterator(shared.queue.begin() + static_cast<std::ptrdiff_t>(take)));
+        trees.reserve(kMaxTreesPerPass);
+        for (std::size_t i = 0; i < take; ++i) {
+          trees.push_back(std::move(shared.queue.front()));
+          shared.queue.pop_front();
+        }
       } catch (...) {
-        take = 0;  // out of memory: retry on the next pass
+        // Out of memory: what was taken is sent, the rest waits for the next pass.
       }
-      shared.queue.erase(shared.queue.begin(),
-                         shared.queue.begin() + static_cast<std::ptrdiff_t>(take));
+      // Room for more documents (their bytes stay charged until sent: the slow path checks them).
+      if (shared.door.load(std::memory_order_relaxed) == kFull &&
+          shared.queue.size() < shared.capacity) {
+        shared.door.store(kOpen, std::memory_order_relaxed);
+      }
     }
     Batch& batch = *batch_holder;
 
@@ -303,8 +401,14 @@ void UdpEmitter::run() noexcept {
       batch.slots[batch.count++].swap(datagram);
       if (batch.count == kBatchSize) send_batch(*transport, batch);
     };
-    for (auto& root : trees) {
-      if (past_drain_deadline()) {
+    std::size_t pass_bytes = 0;
+    LadderCounters counters;
+    for (auto& queued : trees) {
+      pass_bytes += queued.bytes;
+      std::shared_ptr<Entity>& root = queued.root;
+      // Only shutdown sets a deadline: until then, no clock read per document.
+      if (shared.drain_deadline_ns.load(std::memory_order_relaxed) != INT64_MAX &&
+          past_drain_deadline()) {
         dropped_at_shutdown_.fetch_add(1, std::memory_order_relaxed);
         root.reset();
         continue;
@@ -318,19 +422,46 @@ void UdpEmitter::run() noexcept {
       // Keeps the trace id alive while the ladder destroys the tree's entities.
       std::shared_ptr<EntityTree> tree = root->tree;
       first_datagram = true;
-      LadderCounters counters;
       ladder.run(std::move(root), context, max_bytes, sink, counters);
-      streamed_.fetch_add(counters.streamed, std::memory_order_relaxed);
-      truncated_.fetch_add(counters.truncated, std::memory_order_relaxed);
-      dropped_too_large_.fetch_add(counters.dropped_too_large, std::memory_order_relaxed);
     }
     if (batch.count > 0) send_batch(*transport, batch);
+    // Once per pass rather than per document: the counters only ever grow.
+    if (counters.streamed) streamed_.fetch_add(counters.streamed, std::memory_order_relaxed);
+    if (counters.truncated) truncated_.fetch_add(counters.truncated, std::memory_order_relaxed);
+    if (counters.dropped_too_large) {
+      dropped_too_large_.fetch_add(counters.dropped_too_large, std::memory_order_relaxed);
+    }
     {
       std::lock_guard<std::mutex> lock(shared.mutex);
       shared.completed += trees.size();
+      shared.charged_bytes -= std::min(pass_bytes, shared.charged_bytes);
+      if (shared.door.load(std::memory_order_relaxed) == kFull) {
+        shared.door.store(kOpen, std::memory_order_relaxed);
+      }
     }
     trees.clear();
     shared.done_cv.notify_all();
+  }
+}
+
+void UdpEmitter::report_drops() noexcept {
+  const std::uint64_t dropped = dropped_queue_full_.sum();
+  if (dropped == reported_drops_) return;
+  reported_drops_ = dropped;
+  std::size_t capacity = 0;
+  std::size_t capacity_bytes = 0;
+  {
+    std::lock_guard<std::mutex> lock(shared_->mutex);
+    capacity = shared_->capacity;
+    capacity_bytes = shared_->capacity_bytes;
+  }
+  try {
+    logger_.log_limited(LogKind::kQueueFull, LogLevel::kWarn,
+                        "dropped documents: the emitter queue is full (" + std::to_string(dropped) +
+                            " dropped so far; queue_capacity " + std::to_string(capacity) +
+                            ", queue_capacity_bytes " + std::to_string(capacity_bytes) + ")");
+  } catch (...) {
+    // Out of memory for the message: the drops are still counted in stats().
   }
 }
 
@@ -379,6 +510,11 @@ void UdpEmitter::send_batch(DatagramTransport& transport, Batch& batch) noexcept
       break;
     }
   }
+  // A slot keeps its capacity for the next datagram, unless a large document grew it: 32 slots of
+  // 64 KB would otherwise stay allocated for good after one burst of large documents.
+  for (std::size_t i = 0; i < batch.count; ++i) {
+    if (batch.slots[i].capacity() > kKeptDatagramCapacity) std::string().swap(batch.slots[i]);
+  }
   batch.count = 0;
 }
 
@@ -393,6 +529,8 @@ void UdpEmitter::after_fork_child() noexcept {
   Shared* old = shared_.release();
   auto fresh = std::make_unique<Shared>();
   fresh->capacity = old->capacity;
+  fresh->capacity_bytes = old->capacity_bytes;
+  fresh->door.store(old->closed ? kClosed : kOpen, std::memory_order_relaxed);
   fresh->address = old->address;
   fresh->closed = old->closed;
   fresh->stopping = old->stopping;

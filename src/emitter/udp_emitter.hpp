@@ -1,7 +1,17 @@
 // Internal: the emitter that sends each document as one UDP datagram to the daemon.
 //
-// Request threads push finished trees into a bounded queue (full: the new tree is dropped and
-// counted); `submit` takes one short lock and never waits for I/O. One background thread, started
+// Request threads push finished trees into a queue bounded in documents and in bytes (full: the new
+// tree is dropped and counted); `submit` takes one short lock and never waits for I/O. The byte
+// bound charges each tree the memory it holds, estimated from its entities' approximate_bytes
+// (model/entity.hpp, kept up to date as fields are recorded) and the size of the objects
+// (kEntityBytes, kDocumentBaseBytes), so nothing is serialized on a request thread; a
+// tree stays charged until the emitter thread has sent it, so the bound covers what the SDK holds,
+// not only what waits. An empty queue takes a tree of any size (it exists already; refusing it
+// would only lose it). While the queue is full, request threads refuse documents without taking
+// the lock: they read one flag that changes a few times per emitter pass and count the drop in a
+// per-thread slot (striped_counter.hpp), so a burst of drops on two cores shares no written cache
+// line; the emitter thread, not the request thread, logs that documents were dropped. One
+// background thread, started
 // with the first submission, runs each tree through the size ladder (size_ladder.hpp, spec §6.2)
 // into reused buffers and hands `{"format":"json","version":1}\n<document>` datagrams, up to
 // kBatchSize at a time, to its transport (datagram_transport.hpp): by default UdpTransport, a
@@ -35,6 +45,7 @@
 
 #include "emitter/datagram_transport.hpp"
 #include "emitter/emitter.hpp"
+#include "emitter/striped_counter.hpp"
 #include "log/logger.hpp"
 #include "model/serializer.hpp"
 #include "xray/daemon_address.hpp"
@@ -46,8 +57,20 @@ class UdpEmitter final : public Emitter {
   // How often the emitter thread looks at the queue on its own: request threads do not wake it
   // (no system call on the request path) unless the queue is half full. Bounds emission latency.
   static constexpr std::chrono::milliseconds kIdlePoll{5};
+  // While the daemon's name does not resolve, how often the waiting thread reports drops.
+  static constexpr std::chrono::seconds kDropReportInterval{1};
   // Datagrams handed to the transport at a time.
   static constexpr std::size_t kBatchSize = 32;
+  // The byte bound is about memory: a tree is charged what it holds, which for small entities is
+  // mostly the entity objects themselves (sizeof(Entity) is several times a small subsegment's
+  // serialized size). Each entity: its recorded fields (approximate_bytes), the object, its
+  // shared_ptr control block and allocator headers.
+  static constexpr std::size_t kEntityBytes = sizeof(Entity) + 32;
+  // Each tree: the EntityTree (trace id, mutex, settings) and its allocations.
+  static constexpr std::size_t kDocumentBaseBytes = sizeof(EntityTree) + 64;
+
+  // What the byte bound charges for `root` and the subtree under it.
+  static std::size_t document_bytes(const Entity& root) noexcept;
 
   // What each segment document gets at serialization (the recorder's plugin data); called on the
   // emitter thread before each pass, may return null.
@@ -66,7 +89,8 @@ class UdpEmitter final : public Emitter {
 
   // Takes effect before the next datagram.
   void set_address(const DaemonAddress& address) noexcept;
-  void set_queue_capacity(std::size_t capacity) noexcept;
+  // Documents, and bytes (0: capacity * kTypicalDocumentBytes), the queue holds.
+  void set_queue_capacity(std::size_t capacity, std::size_t capacity_bytes = 0) noexcept;
   // Bounds header + "\n" + document (§1.2). Returns false, keeping the previous value, outside
   // kMinDatagramBytes..kMaxDatagramBytes.
   bool set_max_datagram_bytes(std::size_t bytes) noexcept;
@@ -90,6 +114,11 @@ class UdpEmitter final : public Emitter {
   bool past_drain_deadline() const noexcept;
   // Hands the batch's datagrams to the transport (paced), counts the outcome and empties it.
   void send_batch(DatagramTransport& transport, Batch& batch) noexcept;
+  // Counts a document refused at submit.
+  void refuse(bool closed) noexcept;
+  // Emitter thread: logs (rate-limited) when documents were dropped at a full queue since the last
+  // call.
+  void report_drops() noexcept;
 
   Logger& logger_;
   const AdditionsSource additions_;
@@ -105,7 +134,8 @@ class UdpEmitter final : public Emitter {
   std::atomic<bool> force_plain_send_{false};
 
   std::atomic<std::uint64_t> emitted_{0};
-  std::atomic<std::uint64_t> dropped_queue_full_{0};
+  StripedCounter dropped_queue_full_;
+  std::uint64_t reported_drops_ = 0;  // emitter thread only
   std::atomic<std::uint64_t> dropped_at_shutdown_{0};
   std::atomic<std::uint64_t> dropped_too_large_{0};
   std::atomic<std::uint64_t> send_errors_{0};

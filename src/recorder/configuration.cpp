@@ -141,6 +141,7 @@ ConfigResult RecorderCore::configure(const Config& config, const GetEnv& getenv)
     EmitterOptions emission;
     emission.address = daemon;
     emission.queue_capacity = next.queue_capacity;
+    emission.queue_capacity_bytes = next.queue_capacity_bytes;
     emission.max_datagram_bytes = next.max_datagram_bytes;
     emission.datagrams_per_second = next.emit_rate;
     emission.burst = next.emit_burst;
