@@ -114,8 +114,9 @@ class RecorderCore final : public TreeOwner, public std::enable_shared_from_this
   std::shared_ptr<CentralizedRuleCache> rule_cache_;  // guarded; created with centralized sampling
   CentralizedRuleCache* locked_rule_cache_ = nullptr;  // between lock_for_fork and unlock_after_fork
   std::atomic<std::uint64_t> streamed_{0};
-  // Bumped (under mutex_) each time settings_ changes; thread_anchors() compares it.
-  std::atomic<std::uint64_t> settings_generation_{0};
+  // Bumped (under mutex_) each time settings_ changes; thread_anchors() compares it on every
+  // segment, so it has a cache line of its own, away from the counters.
+  alignas(64) std::atomic<std::uint64_t> settings_generation_{0};
 };
 
 // Ends `entity`: sets its end time and, when its tree is complete, hands the tree to the emitter

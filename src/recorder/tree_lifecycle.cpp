@@ -415,8 +415,10 @@ void end_entity(const std::shared_ptr<Entity>& entity) noexcept {
     }
   }
   if (owner == nullptr) return;
-  for (auto& subtree : streamed) owner->hand_off(std::move(subtree));
-  owner->count_streamed(streamed.size());
+  if (!streamed.empty()) {  // the counter is shared by every thread: written only when it moves
+    for (auto& subtree : streamed) owner->hand_off(std::move(subtree));
+    owner->count_streamed(streamed.size());
+  }
   if (complete) owner->hand_off(std::move(complete));
 }
 
