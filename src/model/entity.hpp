@@ -60,6 +60,9 @@ struct Annotation {
   std::string key;
   AnnotationValue value;
 };
+// Most entities carry one annotation or none: the first one's storage comes from the thread's
+// block cache (base/thread_block_cache.hpp), not from malloc.
+using Annotations = std::vector<Annotation, CachedAllocator<Annotation>>;
 
 struct MetadataNamespace {
   std::string name;
@@ -102,7 +105,7 @@ class Entity {
   bool fault = false;
   std::vector<ExceptionRecord> exceptions;
   EntityId cause_id = 0;  // cause written as an id string (exceptions empty)
-  std::vector<Annotation> annotations;
+  Annotations annotations;
   std::vector<MetadataNamespace> metadata;
   std::vector<EntityId> precursor_ids;
   std::vector<std::shared_ptr<Entity>> children;

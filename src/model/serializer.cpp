@@ -190,7 +190,7 @@ void write_cause(JsonWriter& w, const Entity& e) {
   }
 }
 
-void write_annotations(JsonWriter& w, const std::vector<Annotation>& annotations) {
+void write_annotations(JsonWriter& w, const Annotations& annotations) {
   if (annotations.empty()) return;
   w.plain_key("annotations");
   w.begin_object();
