@@ -13,6 +13,8 @@
 //   wildcard_match("Fo?", "FOo", false);                 // false: case-sensitive
 //
 // "An absent pattern or text never matches" is the caller's business: this takes only present ones.
+// Sampling rules do not call this per decision: they compile each pattern once, when they load,
+// into a matcher that gives the same answers (src/sampling/wildcard_pattern.hpp).
 //
 // Thread safety: thread-safe (a pure function).
 #pragma once

@@ -14,16 +14,6 @@ namespace {
 constexpr int kSecondBits = 40;
 constexpr std::uint64_t kSecondMask = (std::uint64_t{1} << kSecondBits) - 1;
 
-// FNV-1a over ASCII-folded bytes: literal URLPath patterns match case-insensitively (spec §7.3).
-std::uint64_t folded_hash(std::string_view text) noexcept {
-  std::uint64_t hash = 14695981039346656037ull;
-  for (char c : text) {
-    const char folded = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    hash = (hash ^ static_cast<unsigned char>(folded)) * 1099511628211ull;
-  }
-  return hash;
-}
-
 // An absent or empty attribute matches any pattern (spec §7.3).
 bool pattern_matches(const std::string& pattern, const std::optional<std::string_view>& value) {
   return !value || value->empty() || wildcard_match(pattern, *value);
@@ -113,23 +103,31 @@ bool RuleState::borrow(std::int64_t second) noexcept {
   return false;
 }
 
+std::size_t RuleState::stripe() noexcept {
+  // Threads take stripes in turn, so the first kStripes threads never share one.
+  static std::atomic<std::size_t> next{0};
+  thread_local const std::size_t mine = next.fetch_add(1, std::memory_order_relaxed) % kStripes;
+  return mine;
+}
+
 bool RuleState::decide(double now, double draw, std::uint32_t reservoir_size) noexcept {
-  requests_.fetch_add(1, std::memory_order_relaxed);
+  Counters& counters = counters_[stripe()];
+  counters.requests.fetch_add(1, std::memory_order_relaxed);
   const auto second = static_cast<std::int64_t>(std::floor(now));
   const std::int64_t quota = quota_.load(std::memory_order_relaxed);
   if (quota >= 0 && now <= quota_ttl_.load(std::memory_order_relaxed)) {
     if (take_from_quota(second, quota)) {
-      sampled_.fetch_add(1, std::memory_order_relaxed);
+      counters.sampled.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
   } else if (reservoir_size > 0 && borrow(second)) {
     // No (valid) quota yet: one request a second, as the service expects while it assigns one.
-    borrowed_.fetch_add(1, std::memory_order_relaxed);
-    sampled_.fetch_add(1, std::memory_order_relaxed);
+    counters.borrowed.fetch_add(1, std::memory_order_relaxed);
+    counters.sampled.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
   if (draw < fixed_rate_.load(std::memory_order_relaxed)) {
-    sampled_.fetch_add(1, std::memory_order_relaxed);
+    counters.sampled.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
   return false;
@@ -145,12 +143,25 @@ void RuleState::apply_target(std::optional<double> fixed_rate, std::optional<std
 
 std::optional<RuleState::Statistics> RuleState::take_statistics_if_due(double now) noexcept {
   if (now < last_report_.load(std::memory_order_relaxed) + interval()) return std::nullopt;
-  if (requests_.load(std::memory_order_relaxed) == 0) return std::nullopt;  // not matched since
+  if (statistics().requests == 0) return std::nullopt;  // not matched since
+  // Each count is taken exactly once: a decision adding meanwhile lands in this report or the next.
   Statistics statistics;
-  statistics.requests = requests_.exchange(0, std::memory_order_relaxed);
-  statistics.sampled = sampled_.exchange(0, std::memory_order_relaxed);
-  statistics.borrowed = borrowed_.exchange(0, std::memory_order_relaxed);
+  for (Counters& counters : counters_) {
+    statistics.requests += counters.requests.exchange(0, std::memory_order_relaxed);
+    statistics.sampled += counters.sampled.exchange(0, std::memory_order_relaxed);
+    statistics.borrowed += counters.borrowed.exchange(0, std::memory_order_relaxed);
+  }
   last_report_.store(now, std::memory_order_relaxed);
+  return statistics;
+}
+
+RuleState::Statistics RuleState::statistics() const noexcept {
+  Statistics statistics;
+  for (const Counters& counters : counters_) {
+    statistics.requests += counters.requests.load(std::memory_order_relaxed);
+    statistics.sampled += counters.sampled.load(std::memory_order_relaxed);
+    statistics.borrowed += counters.borrowed.load(std::memory_order_relaxed);
+  }
   return statistics;
 }
 
@@ -164,18 +175,14 @@ bool CentralizedRule::matches(const SamplingRequest& request) const noexcept {
 void RuleSet::build_index() {
   indexed_ = false;
   by_name_.clear();
-  by_literal_path_.clear();
-  wildcard_paths_.clear();
   by_name_.reserve(rules.size());
+  std::vector<RulePatterns> patterns(rules.size());
   for (std::uint32_t i = 0; i < rules.size(); ++i) {
     const CentralizedRule& rule = rules[i];
     by_name_.emplace(rule.name, i);  // the first of a name wins, as in find's linear form
-    if (rule.url_path.find_first_of("*?") == std::string::npos) {
-      by_literal_path_[folded_hash(rule.url_path)].push_back(i);
-    } else {
-      wildcard_paths_.push_back(i);
-    }
+    patterns[i] = {rule.service_name, rule.service_type, rule.host, rule.http_method, rule.url_path};
   }
+  matcher_ = RuleMatcher(patterns);
   indexed_ = true;
 }
 
@@ -187,24 +194,9 @@ const CentralizedRule* RuleSet::match_linear(const SamplingRequest& request) con
 }
 
 const CentralizedRule* RuleSet::match(const SamplingRequest& request) const noexcept {
-  // Without a path every literal-path rule is a candidate too: scan them all.
-  if (!indexed_ || !request.url_path || request.url_path->empty()) return match_linear(request);
-  static const std::vector<std::uint32_t> kNone;
-  auto literal = by_literal_path_.find(folded_hash(*request.url_path));
-  const std::vector<std::uint32_t>& exact = literal == by_literal_path_.end() ? kNone : literal->second;
-  // Merge the two ascending candidate lists, testing in decision order.
-  std::size_t a = 0;
-  std::size_t b = 0;
-  while (a < exact.size() || b < wildcard_paths_.size()) {
-    std::uint32_t next;
-    if (b == wildcard_paths_.size() || (a < exact.size() && exact[a] < wildcard_paths_[b])) {
-      next = exact[a++];
-    } else {
-      next = wildcard_paths_[b++];
-    }
-    if (rules[next].matches(request)) return &rules[next];
-  }
-  return nullptr;
+  if (!indexed_) return match_linear(request);
+  const std::size_t rule = matcher_.match(request);
+  return rule == RuleMatcher::kNoRule ? nullptr : &rules[rule];
 }
 
 const CentralizedRule* RuleSet::find(std::string_view name) const noexcept {

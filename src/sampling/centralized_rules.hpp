@@ -6,7 +6,8 @@
 //   const CentralizedRule* rule = set.match(request);
 //   bool sampled = rule->decide(now_seconds, draw);
 //
-// A decision touches only the matched rule's atomics: no lock, no allocation.
+// A decision touches only the matched rule's atomics: no lock, no allocation. The counters it adds
+// to are striped per thread, so decisions on two cores do not write the same cache line.
 // Thread safety: RuleSet is immutable once built; RuleState is thread-safe.
 #pragma once
 
@@ -21,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sampling/rule_matcher.hpp"
 #include "xray/sampling.hpp"
 
 namespace xray::detail {
@@ -45,6 +47,8 @@ class RuleState {
   // Whether statistics are due at `now` (now >= last report + interval) and there is anything to
   // report; if so reads and resets the counters and records `now` as the last report.
   std::optional<Statistics> take_statistics_if_due(double now) noexcept;
+  // The counters as they stand (summed over the stripes), without resetting them.
+  Statistics statistics() const noexcept;
 
   void set_fixed_rate(double rate) noexcept { fixed_rate_.store(rate, std::memory_order_relaxed); }
   double fixed_rate() const noexcept { return fixed_rate_.load(std::memory_order_relaxed); }
@@ -62,10 +66,19 @@ class RuleState {
   std::atomic<double> interval_{kDefaultInterval};
   std::atomic<std::uint64_t> quota_window_{0};  // (taken << 40) | second
   std::atomic<std::int64_t> borrowed_second_{-1};
-  std::atomic<std::uint64_t> requests_{0};
-  std::atomic<std::uint64_t> sampled_{0};
-  std::atomic<std::uint64_t> borrowed_{0};
   std::atomic<double> last_report_{0.0};
+
+  // RequestCount, SampledCount and BorrowCount, striped: each thread adds to the stripe it was
+  // given, each stripe on a cache line of its own, and a report sums them. The fields above are
+  // read on every decision but written about once a second (per-second windows) or less.
+  static constexpr std::size_t kStripes = 8;
+  struct alignas(64) Counters {
+    std::atomic<std::uint64_t> requests{0};
+    std::atomic<std::uint64_t> sampled{0};
+    std::atomic<std::uint64_t> borrowed{0};
+  };
+  static std::size_t stripe() noexcept;
+  Counters counters_[kStripes];
 };
 
 struct CentralizedRule {
@@ -86,16 +99,17 @@ struct CentralizedRule {
 
 // Rules in decision order: Priority ascending, then RuleName; "Default" last.
 //
-// After build_index() (make_rule_set calls it) a decision costs the rules whose URLPath has a
-// wildcard plus the rules whose literal URLPath equals the request's, not every rule: literal
-// paths are looked up by a case-folded hash, and each candidate is still matched in full, in
-// decision order, so the first matching rule wins exactly as in a linear scan.
+// After build_index() (make_rule_set calls it, off every lock) the patterns are compiled into a
+// RuleMatcher: a decision costs the rules whose URLPath has a wildcard plus the rules whose
+// literal URLPath equals the request's, not every rule (literal paths are looked up by a
+// case-folded hash), and each candidate is still matched in full, in decision order, so the first
+// matching rule wins exactly as in a linear scan with wildcard_match.
 class RuleSet {
  public:
   std::vector<CentralizedRule> rules;
   const CentralizedRule* match(const SamplingRequest& request) const noexcept;
   const CentralizedRule* find(std::string_view name) const noexcept;
-  // Indexes `rules` by name and literal URLPath; call again after changing `rules`.
+  // Indexes `rules` by name and compiles their patterns; call again after changing `rules`.
   void build_index();
 
  private:
@@ -103,9 +117,7 @@ class RuleSet {
 
   bool indexed_ = false;
   std::unordered_map<std::string, std::uint32_t> by_name_;
-  // Case-folded hash of a literal URLPath -> indexes of the rules with that path, ascending.
-  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> by_literal_path_;
-  std::vector<std::uint32_t> wildcard_paths_;  // indexes of the other rules, ascending
+  RuleMatcher matcher_;
 };
 
 // One page of a GetSamplingRules response. Unusable records are skipped and described in

@@ -15,10 +15,6 @@ namespace {
 constexpr double kRetiredGraceSeconds = 60;
 constexpr auto kHttpTimeout = std::chrono::seconds(2);
 
-double system_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 std::chrono::steady_clock::duration seconds(double value) {
   return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(value));
@@ -70,7 +66,7 @@ CentralizedRuleCache::~CentralizedRuleCache() {
 }
 
 double CentralizedRuleCache::now() const noexcept {
-  return options_.now ? options_.now() : system_seconds();
+  return options_.now ? options_.now() : coarse_epoch_time();
 }
 
 double CentralizedRuleCache::draw() const noexcept {
@@ -246,28 +242,44 @@ bool CentralizedRuleCache::refresh_rules(double now) noexcept {
       logger_.log(LogLevel::kDebug, "sampling: skipped " + skipped[i]);
     }
     if (stop_requested_.load(std::memory_order_relaxed)) return false;
-
-    // Built under poll_mutex_ only: owned_ changes only under it, and neither a decision nor
-    // stop() waits for this.
-    auto next = std::make_unique<const RuleSet>(make_rule_set(std::move(rules), owned_.get()));
-    const std::size_t count = next->rules.size();
-    std::unique_ptr<const RuleSet> retire;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      current_.store(next.get(), std::memory_order_release);
-      if (owned_) retired_.emplace_back(now, std::move(owned_));
-      owned_ = std::move(next);
-      while (!retired_.empty() && now - retired_.front().first > kRetiredGraceSeconds) {
-        retire = std::move(retired_.front().second);  // freed below, outside the lock
-        retired_.pop_front();
-      }
-      last_rules_fetch_.store(now, std::memory_order_release);
-    }
-    logger_.log(LogLevel::kDebug, "sampling: " + std::to_string(count) + " centralized rules in use");
+    install_locked(std::move(rules), now);
     return true;
   } catch (const std::exception& e) {
     logger_.log_limited(LogKind::kSamplingPoll, LogLevel::kWarn,
                         std::string("sampling rules not refreshed: ") + e.what());
+    return false;
+  }
+}
+
+void CentralizedRuleCache::install_locked(std::vector<CentralizedRule> rules, double now) {
+  // Built (sorted, state carried over, patterns compiled) under poll_mutex_ only: owned_ changes
+  // only under it, and neither a decision nor stop() waits for this.
+  auto next = std::make_unique<const RuleSet>(make_rule_set(std::move(rules), owned_.get()));
+  const std::size_t count = next->rules.size();
+  std::unique_ptr<const RuleSet> retire;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    current_.store(next.get(), std::memory_order_release);
+    if (owned_) retired_.emplace_back(now, std::move(owned_));
+    owned_ = std::move(next);
+    while (!retired_.empty() && now - retired_.front().first > kRetiredGraceSeconds) {
+      retire = std::move(retired_.front().second);  // freed below, outside the lock
+      retired_.pop_front();
+    }
+    last_rules_fetch_.store(now, std::memory_order_release);
+  }
+  logger_.log(LogLevel::kDebug, "sampling: " + std::to_string(count) + " centralized rules in use");
+}
+
+bool CentralizedRuleCache::install_rules(std::vector<CentralizedRule> rules, double now) noexcept {
+  std::lock_guard<std::mutex> poll_lock(*poll_mutex_);
+  try {
+    if (rules.size() > kMaxRules) rules.resize(kMaxRules);  // the bound refresh_rules keeps too
+    install_locked(std::move(rules), now);
+    return true;
+  } catch (const std::exception& e) {
+    logger_.log_limited(LogKind::kSamplingPoll, LogLevel::kWarn,
+                        std::string("sampling rules not installed: ") + e.what());
     return false;
   }
 }

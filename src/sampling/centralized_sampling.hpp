@@ -65,6 +65,10 @@ class CentralizedRuleCache {
   // One poll each, on the calling thread. Failures are logged (rate-limited) and keep the rules.
   bool refresh_rules(double now) noexcept;
   bool refresh_targets(double now) noexcept;
+  // Puts `rules` (as parse_sampling_rules returns them, in any order) in force as if a rules
+  // refresh at `now` had fetched them: what refresh_rules does after its last page. For
+  // benchmarks and tools that hold a GetSamplingRules response already.
+  bool install_rules(std::vector<CentralizedRule> rules, double now) noexcept;
 
   void stop() noexcept;
   // fork(2) safety (recorder/fork_safety.cpp): the first decision in a child takes mutex_ and the
@@ -79,6 +83,8 @@ class CentralizedRuleCache {
   void activate() noexcept;
   void run() noexcept;
   std::optional<std::string> post(const char* path, const std::string& body, std::string* error);
+  // Requires poll_mutex_; takes mutex_ only to swap the snapshot in.
+  void install_locked(std::vector<CentralizedRule> rules, double now);
 
   Logger& logger_;
   const CentralizedOptions options_;

@@ -1,20 +1,59 @@
 #include "sampling/default_sampling.hpp"
 
+#include <time.h>
+
 #include <chrono>
-#include <random>
 
 #include "model/ids.hpp"
 
 namespace xray {
 namespace detail {
 
+namespace {
+
+std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+
+void seed(std::uint64_t (&state)[4]) noexcept {
+  random_bytes(state, sizeof state);
+  if ((state[0] | state[1] | state[2] | state[3]) == 0) state[0] = 0x9E3779B97F4A7C15ull;
+}
+
+}  // namespace
+
 double uniform_draw() noexcept {
-  thread_local std::mt19937_64 engine = [] {
-    std::uint64_t seed = 0;
-    random_bytes(&seed, sizeof seed);
-    return std::mt19937_64(seed);
-  }();
-  return static_cast<double>(engine() >> 11) * 0x1.0p-53;
+  // Plain thread-local words (constant-initialized: no guard on each access), seeded at first use.
+  thread_local std::uint64_t state[4] = {0, 0, 0, 0};
+  if ((state[0] | state[1] | state[2] | state[3]) == 0) seed(state);
+  // xoshiro256** (Blackman and Vigna): every bit usable; the top 53 make the double.
+  const std::uint64_t result = rotl(state[1] * 5, 7) * 9;
+  const std::uint64_t t = state[1] << 17;
+  state[2] ^= state[0];
+  state[3] ^= state[1];
+  state[1] ^= state[2];
+  state[0] ^= state[3];
+  state[2] ^= t;
+  state[3] = rotl(state[3], 45);
+  return static_cast<double>(result >> 11) * 0x1.0p-53;
+}
+
+std::int64_t coarse_epoch_seconds() noexcept {
+#ifdef CLOCK_REALTIME_COARSE
+  timespec now;
+  if (clock_gettime(CLOCK_REALTIME_COARSE, &now) == 0) return static_cast<std::int64_t>(now.tv_sec);
+#endif
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double coarse_epoch_time() noexcept {
+#ifdef CLOCK_REALTIME_COARSE
+  timespec now;
+  if (clock_gettime(CLOCK_REALTIME_COARSE, &now) == 0) {
+    return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+  }
+#endif
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 FixedRateSampling::FixedRateSampling(unsigned fixed_target, double rate, SecondsClock now, Draw draw)
@@ -25,10 +64,7 @@ FixedRateSampling::FixedRateSampling(unsigned fixed_target, double rate, Seconds
       draw_(std::move(draw)) {}
 
 SamplingDecision FixedRateSampling::decide(const SamplingRequest&) noexcept {
-  std::int64_t now = now_ ? now_()
-                          : std::chrono::duration_cast<std::chrono::seconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count();
+  const std::int64_t now = now_ ? now_() : coarse_epoch_seconds();
   SamplingDecision decision;
   decision.sampled = reservoir_.take(now) || (draw_ ? draw_() : uniform_draw()) < rate_;
   return decision;

@@ -10,9 +10,15 @@
 
 namespace xray::detail {
 
-// Uniform double in [0, 1) with full 53-bit precision, from a per-thread generator seeded from the
-// OS CSPRNG.
+// Uniform double in [0, 1) with full 53-bit precision, from a per-thread generator (xoshiro256**)
+// seeded from the OS CSPRNG.
 double uniform_draw() noexcept;
+
+// Wall-clock time for sampling decisions, from the coarse clock where there is one
+// (CLOCK_REALTIME_COARSE: the time at the last scheduler tick, at most a few milliseconds behind,
+// for a fraction of the cost of a precise read). Per-second reservoirs and quota TTLs need no more.
+std::int64_t coarse_epoch_seconds() noexcept;  // whole seconds
+double coarse_epoch_time() noexcept;           // seconds with their fraction
 
 // Thread safety: thread-safe.
 class FixedRateSampling final : public SamplingStrategy {

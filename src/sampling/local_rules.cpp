@@ -11,7 +11,6 @@
 #include <utility>
 
 #include "sampling/default_sampling.hpp"
-#include "xray/wildcard.hpp"
 
 namespace xray {
 namespace detail {
@@ -145,10 +144,14 @@ class ManifestParser {
 
 bool present(const std::optional<std::string_view>& value) noexcept { return value && !value->empty(); }
 
-bool matches(const std::string& pattern, const std::optional<std::string_view>& value) noexcept {
-  // An absent attribute matches any pattern (aws-xray-sdk-python local/sampling_rule.py), and an
-  // empty one counts as absent (spec §7.3).
-  return !present(value) || wildcard_match(pattern, *value);
+std::vector<RulePatterns> rule_patterns(const std::vector<LocalRule>& rules) {
+  std::vector<RulePatterns> patterns(rules.size());
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    patterns[i].host = rules[i].host;
+    patterns[i].method = rules[i].http_method;
+    patterns[i].url_path = rules[i].url_path;
+  }
+  return patterns;
 }
 
 std::string format_rate(double rate) {
@@ -219,6 +222,7 @@ std::shared_ptr<SamplingStrategy> make_sampling_from_rules(const Sampling& sampl
 
 LocalRulesSampling::LocalRulesSampling(LocalRulesManifest manifest, SecondsClock now, Draw draw)
     : manifest_(std::move(manifest)),
+      matcher_(rule_patterns(manifest_.rules)),
       default_reservoir_(manifest_.default_rule.fixed_target),
       now_(std::move(now)),
       draw_(std::move(draw)) {
@@ -230,15 +234,10 @@ std::size_t LocalRulesSampling::match(const SamplingRequest& request) const noex
   if (!present(request.host) && !present(request.method) && !present(request.url_path)) {
     return kDefaultRule;
   }
-  for (std::size_t i = 0; i < manifest_.rules.size(); ++i) {
-    const LocalRule& rule = manifest_.rules[i];
-    // url_path first: it is the attribute that tells rules apart, so mismatches fail fastest.
-    if (matches(rule.url_path, request.url_path) && matches(rule.http_method, request.method) &&
-        matches(rule.host, request.host)) {
-      return i;
-    }
-  }
-  return kDefaultRule;
+  // An absent attribute matches any pattern (aws-xray-sdk-python local/sampling_rule.py), and an
+  // empty one counts as absent (spec §7.3). Local rules have no service name or type patterns.
+  const std::size_t rule = matcher_.match(request);
+  return rule == RuleMatcher::kNoRule ? kDefaultRule : rule;
 }
 
 LocalRulesSampling::Match LocalRulesSampling::decide_with_rule(
@@ -248,10 +247,7 @@ LocalRulesSampling::Match LocalRulesSampling::decide_with_rule(
   const bool is_default = result.rule == kDefaultRule;
   const LocalRule& rule = is_default ? manifest_.default_rule : manifest_.rules[result.rule];
   Reservoir& reservoir = is_default ? default_reservoir_ : reservoirs_[result.rule];
-  std::int64_t now = now_ ? now_()
-                          : std::chrono::duration_cast<std::chrono::seconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count();
+  const std::int64_t now = now_ ? now_() : coarse_epoch_seconds();
   // Skip the draw for rate 0 and 1: exact either way, and cheaper.
   result.sampled =
       reservoir.take(now) ||

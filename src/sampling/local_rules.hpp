@@ -14,6 +14,9 @@
 // takes from its own per-second reservoir, else samples iff a uniform draw in [0, 1) is below its
 // rate.
 //
+// The rules' patterns are compiled when the strategy is built (RuleMatcher): a decision costs the
+// checks that can tell the rules apart, not a wildcard walk per pattern.
+//
 // Thread safety: LocalRulesSampling is thread-safe; `decide` neither locks nor allocates (unless an
 // injected clock or draw does). The free functions are thread-safe.
 #pragma once
@@ -28,6 +31,7 @@
 #include <vector>
 
 #include "sampling/reservoir.hpp"
+#include "sampling/rule_matcher.hpp"
 #include "xray/sampling.hpp"
 
 namespace xray::detail {
@@ -101,6 +105,7 @@ class LocalRulesSampling final : public SamplingStrategy {
 
  private:
   const LocalRulesManifest manifest_;
+  const RuleMatcher matcher_;  // manifest_.rules' host, http_method and url_path
   // One reservoir per rule, parallel to manifest_.rules; a deque because Reservoir cannot move.
   std::deque<Reservoir> reservoirs_;
   Reservoir default_reservoir_;

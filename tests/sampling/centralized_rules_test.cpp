@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <limits>
+#include <thread>
+#include <vector>
 
 namespace xray::detail {
 namespace {
@@ -198,6 +201,45 @@ TEST(RuleStateTest, StatisticsAreDueOnlyAfterTheIntervalAndOnlyWhenMatched) {
   EXPECT_FALSE(state.take_statistics_if_due(1005));   // interval 10 s not over
   ASSERT_TRUE(state.take_statistics_if_due(1010));
   EXPECT_FALSE(state.take_statistics_if_due(1030));   // reset: nothing since
+}
+
+TEST(RuleStateTest, CountsFromManyThreadsAddUpWhileReportsTakeThem) {
+  // The counters are striped per thread; every decision is counted in exactly one report.
+  RuleState state;
+  state.set_fixed_rate(1.0);
+  constexpr int kThreads = 12;  // more than the stripes: some threads share one
+  constexpr int kDecisions = 20000;
+  std::atomic<bool> done{false};
+  RuleState::Statistics reported;
+  std::thread reporter([&] {
+    double now = 1000;
+    while (!done.load()) {
+      now += 10;
+      if (auto statistics = state.take_statistics_if_due(now)) {
+        reported.requests += statistics->requests;
+        reported.sampled += statistics->sampled;
+        reported.borrowed += statistics->borrowed;
+      }
+    }
+  });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&state] {
+      for (int i = 0; i < kDecisions; ++i) state.decide(500.5, 0.5, 1);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  done = true;
+  reporter.join();
+  if (auto statistics = state.take_statistics_if_due(1e12)) {
+    reported.requests += statistics->requests;
+    reported.sampled += statistics->sampled;
+    reported.borrowed += statistics->borrowed;
+  }
+  EXPECT_EQ(reported.requests, std::uint64_t{kThreads} * kDecisions);
+  EXPECT_EQ(reported.sampled, std::uint64_t{kThreads} * kDecisions);  // rate 1
+  EXPECT_EQ(reported.borrowed, 1u);  // one a second, whichever thread took it
+  EXPECT_EQ(state.statistics().requests, 0u);
 }
 
 TEST(CentralizedRulesTest, StatisticsDocumentListsDueRules) {
