@@ -123,13 +123,24 @@ void CentralizedRuleCache::activate() noexcept {
   wake_.notify_one();
 }
 
+namespace {
+
+// How many caches the forking thread has locked for this fork(). The process's client id lock is
+// one for every cache: the first cache locked takes it and the last one unlocked releases it (two
+// recorders with centralized sampling each lock their cache; locking the shared mutex once per
+// cache hung fork() in its prepare handler). Thread-local: the parent and child handlers run on
+// the thread that forked (in the child, its copy).
+thread_local int caches_locked_for_fork = 0;
+
+}  // namespace
+
 void CentralizedRuleCache::lock_for_fork() noexcept {
   mutex_.lock();
-  client_id_mutex().lock();
+  if (caches_locked_for_fork++ == 0) client_id_mutex().lock();
 }
 
 void CentralizedRuleCache::unlock_after_fork() noexcept {
-  client_id_mutex().unlock();
+  if (--caches_locked_for_fork == 0) client_id_mutex().unlock();
   mutex_.unlock();
 }
 

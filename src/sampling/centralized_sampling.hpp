@@ -72,7 +72,8 @@ class CentralizedRuleCache {
 
   void stop() noexcept;
   // fork(2) safety (recorder/fork_safety.cpp): the first decision in a child takes mutex_ and the
-  // process client id's lock.
+  // process client id's lock. Any number of caches may be locked for one fork, on the thread that
+  // forks; the client id's lock is taken once for all of them.
   void lock_for_fork() noexcept;
   void unlock_after_fork() noexcept;
   double now() const noexcept;

@@ -224,6 +224,24 @@ TEST_F(CentralizedSamplingTest, ConcurrentDecisionsWhileRulesAreRefreshed) {
   for (auto& thread : threads) thread.join();
 }
 
+TEST(CentralizedForkTest, SeveralCachesLockForOneFork) {
+  // Regression: each cache locked the process's client id mutex in fork's prepare handler, so two
+  // recorders with centralized sampling (or a recorder kept alive by a thread's cached anchors
+  // next to a new one) hung fork() on the second lock.
+  detail::Logger logger;
+  CentralizedOptions options;
+  options.start_poller = false;
+  CentralizedRuleCache first(logger, options);
+  CentralizedRuleCache second(logger, options);
+  first.lock_for_fork();
+  second.lock_for_fork();
+  second.unlock_after_fork();
+  first.unlock_after_fork();
+  EXPECT_EQ(process_client_id().size(), 24u);  // its lock is free again
+  EXPECT_EQ(first.client_id().size(), 24u);    // and so are the caches'
+  EXPECT_EQ(second.client_id().size(), 24u);
+}
+
 // ---- Hostile proxies (issue 14 regressions) ----
 
 json many_rules(int count, int first_priority, const std::string& prefix) {
