@@ -48,6 +48,9 @@
 
 #include <benchmark/benchmark.h>
 
+#include "draining_receiver.hpp"
+#include "resident_memory.hpp"
+
 #include "emitter/udp_emitter.hpp"
 #include "model/serializer.hpp"
 #include "recorder/recorder_core.hpp"
@@ -55,41 +58,8 @@
 
 namespace {
 
-// A UDP socket on 127.0.0.1 whose thread reads and discards every datagram.
-class DrainingReceiver {
- public:
-  DrainingReceiver() {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    int size = 8 << 20;
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-    timeval timeout{0, 100'000};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    thread_ = std::thread([this] {
-      char buffer[65536];
-      while (!stop_.load(std::memory_order_relaxed)) (void)::recv(fd_, buffer, sizeof buffer, 0);
-    });
-  }
-  ~DrainingReceiver() {
-    stop_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
-  std::uint16_t port() const { return port_; }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
+using xray::bench::DrainingReceiver;
+using xray::bench::rss_kb;
 
 // The ids of this process's threads.
 std::set<pid_t> thread_ids() {
@@ -321,15 +291,6 @@ void BM_SendmmsgFloor(benchmark::State& state) {
   state.counters["lost"] = static_cast<double>(lost);
 }
 BENCHMARK(BM_SendmmsgFloor)->Unit(benchmark::kMillisecond)->UseRealTime();
-
-long rss_kb() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return 0;
-}
 
 void BM_OverloadMemory(benchmark::State& state) {
   const bool big = state.range(0) == 1;

@@ -26,22 +26,17 @@
 
 #include <benchmark/benchmark.h>
 
+#include "resident_memory.hpp"
+
 #include "net/resolver.hpp"
 #include "xray/plugins.hpp"
 #include "xray/recorder.hpp"
 
 namespace {
 
-using namespace std::chrono_literals;
+using xray::bench::rss_kb;
 
-long rss_kb() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return 0;
-}
+using namespace std::chrono_literals;
 
 int bound_socket(int type, std::uint16_t* port) {
   int fd = ::socket(AF_INET, type, 0);

@@ -23,6 +23,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "draining_receiver.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -34,40 +36,7 @@
 
 namespace {
 
-// A UDP socket on 127.0.0.1 whose thread reads and discards every datagram.
-class DrainingReceiver {
- public:
-  DrainingReceiver() {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    int size = 8 << 20;
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-    timeval timeout{0, 100'000};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    thread_ = std::thread([this] {
-      char buffer[65536];
-      while (!stop_.load(std::memory_order_relaxed)) (void)::recv(fd_, buffer, sizeof buffer, 0);
-    });
-  }
-  ~DrainingReceiver() {
-    stop_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
+using xray::bench::DrainingReceiver;
 
 enum Case : int { kSampledPaced, kSampledUnpaced, kUnsampled, kDefaultSampler };
 

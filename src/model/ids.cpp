@@ -1,6 +1,7 @@
 #include "model/ids.hpp"
 
 #include "base/fork.hpp"
+#include "base/xoshiro256.hpp"
 
 #include <sys/random.h>
 
@@ -43,20 +44,11 @@ class ThreadGenerator {
   std::uint64_t next(unsigned generation) noexcept {
     if (generation_ != generation || outputs_ == 0) reseed(generation);
     --outputs_;
-    const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;
-    const std::uint64_t t = state_[1] << 17;
-    state_[2] ^= state_[0];
-    state_[3] ^= state_[1];
-    state_[1] ^= state_[2];
-    state_[0] ^= state_[3];
-    state_[2] ^= t;
-    state_[3] = rotl(state_[3], 45);
-    return result;
+    return xoshiro256_next(state_);
   }
 
  private:
   static constexpr std::uint32_t kReseedInterval = 1u << 16;
-  static std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
 
   void reseed(unsigned generation) noexcept {
     do {

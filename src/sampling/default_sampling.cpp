@@ -4,14 +4,13 @@
 
 #include <chrono>
 
+#include "base/xoshiro256.hpp"
 #include "model/ids.hpp"
 
 namespace xray {
 namespace detail {
 
 namespace {
-
-std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
 
 void seed(std::uint64_t (&state)[4]) noexcept {
   random_bytes(state, sizeof state);
@@ -24,16 +23,8 @@ double uniform_draw() noexcept {
   // Plain thread-local words (constant-initialized: no guard on each access), seeded at first use.
   thread_local std::uint64_t state[4] = {0, 0, 0, 0};
   if ((state[0] | state[1] | state[2] | state[3]) == 0) seed(state);
-  // xoshiro256** (Blackman and Vigna): every bit usable; the top 53 make the double.
-  const std::uint64_t result = rotl(state[1] * 5, 7) * 9;
-  const std::uint64_t t = state[1] << 17;
-  state[2] ^= state[0];
-  state[3] ^= state[1];
-  state[1] ^= state[2];
-  state[0] ^= state[3];
-  state[2] ^= t;
-  state[3] = rotl(state[3], 45);
-  return static_cast<double>(result >> 11) * 0x1.0p-53;
+  // Every bit of xoshiro256** is usable; the top 53 make the double.
+  return static_cast<double>(xoshiro256_next(state) >> 11) * 0x1.0p-53;
 }
 
 std::int64_t coarse_epoch_seconds() noexcept {
