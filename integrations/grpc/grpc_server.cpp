@@ -134,7 +134,7 @@ class ServerInterceptor final : public gx::Interceptor {
     segment_ = integrations::begin_incoming_request(
         recorder, naming, options_->trust_incoming_header, header, incoming);
     if (options_->trust_incoming_header && !header.empty() &&
-        !TraceHeader::is_valid_root(TraceHeader::parse(header).root())) {
+        !TraceHeader::parse(header).has_valid_root()) {
       detail::log_limited(
           "ignoring a malformed x-amzn-trace-id metadata entry (no valid Root) on " + method_ +
           "; the call starts a new trace");

@@ -86,10 +86,9 @@ std::uint64_t new_entity_id() noexcept {
   return id;
 }
 
-namespace {
-
-void write_trace_id(char* id, std::int64_t epoch_seconds) noexcept {
+TraceIdText new_trace_id(std::int64_t epoch_seconds) noexcept {
   static constexpr char kHex[] = "0123456789abcdef";
+  char id[TraceIdText::kLength];
   id[0] = '1';
   id[1] = '-';
   id[10] = '-';
@@ -101,19 +100,6 @@ void write_trace_id(char* id, std::int64_t epoch_seconds) noexcept {
     id[11 + 2 * i] = kHex[random[i] >> 4];
     id[12 + 2 * i] = kHex[random[i] & 0xf];
   }
-}
-
-}  // namespace
-
-std::string new_trace_id(std::int64_t epoch_seconds) noexcept {
-  std::string id(TraceIdText::kLength, '0');
-  write_trace_id(id.data(), epoch_seconds);
-  return id;
-}
-
-TraceIdText new_trace_id_text(std::int64_t epoch_seconds) noexcept {
-  char id[TraceIdText::kLength];
-  write_trace_id(id, epoch_seconds);
   return TraceIdText(std::string_view(id, sizeof id));
 }
 

@@ -37,8 +37,7 @@ class TraceIdText {
 // A non-zero random 64-bit id.
 std::uint64_t new_entity_id() noexcept;
 // "1-" + 8 hex digits of `epoch_seconds` + "-" + 24 random hex digits.
-std::string new_trace_id(std::int64_t epoch_seconds) noexcept;
-TraceIdText new_trace_id_text(std::int64_t epoch_seconds) noexcept;
+TraceIdText new_trace_id(std::int64_t epoch_seconds) noexcept;
 // Fills `out` with random bytes from the calling thread's generator.
 void random_bytes(void* out, std::size_t size) noexcept;
 

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 
-#include "base/ascii.hpp"
 #include "model/ids.hpp"
 #include "model/names.hpp"
 
@@ -227,7 +226,7 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
     TimeAnchor anchor{clock_->system_now_us(), clock_->steady_now_ns()};
     auto tree = new_tree(
         anchors.owner,
-        adopted ? TraceIdText(upstream.root()) : new_trace_id_text(anchor.system_us / 1'000'000),
+        adopted ? TraceIdText(upstream.root()) : new_trace_id(anchor.system_us / 1'000'000),
         sampled, anchor);
     tree->settings = anchors.settings;
     tree->extras = upstream.extras();
@@ -257,7 +256,7 @@ std::shared_ptr<Entity> RecorderCore::begin_segment(std::string_view name,
 std::shared_ptr<Entity> RecorderCore::begin_facade(const TraceHeader& header) {
   std::shared_ptr<const Settings> settings = this->settings();
   if (!settings->enabled) return nullptr;
-  if (!TraceHeader::is_valid_root(header.root())) {
+  if (!header.has_valid_root()) {
     context_missing(header.root().empty() ? "trace a Lambda invocation (no trace header)"
                                           : "trace a Lambda invocation (invalid trace header Root)");
     return nullptr;
@@ -274,7 +273,7 @@ std::shared_ptr<Entity> RecorderCore::begin_facade(const TraceHeader& header) {
     tree->extras = header.extras();
     tree->facade = true;
     tree->pass_through = pass_through;
-    const EntityId id = has_parent ? parse_id(lowercase(header.parent())) : 0;
+    const EntityId id = has_parent ? parse_id(header.parent()) : 0;  // either case
     auto facade = new_entity(tree, id, 0, true);
     // Lambda records and sends the function's segment: ours is ended and handed off from the
     // start, so recording calls on it are refused and its subsegments form trees of their own.

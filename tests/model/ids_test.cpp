@@ -46,23 +46,23 @@ TEST(EntityId, UsesAllBits) {
 
 TEST(TraceId, Format) {
   for (int i = 0; i < 1000; ++i) {
-    std::string id = new_trace_id(1'700'000'000 + i);
+    std::string id = new_trace_id(1'700'000'000 + i).str();
     ASSERT_EQ(id.size(), 35u);
     ASSERT_TRUE(TraceHeader::is_valid_root(id)) << id;  // 1-<8 hex>-<24 hex>, lowercase
   }
 }
 
 TEST(TraceId, EncodesEpochSeconds) {
-  EXPECT_EQ(new_trace_id(0x5759e988).substr(0, 11), "1-5759e988-");
-  EXPECT_EQ(new_trace_id(0).substr(0, 11), "1-00000000-");
-  EXPECT_EQ(new_trace_id(1).substr(0, 11), "1-00000001-");
-  EXPECT_EQ(new_trace_id(0xffffffff).substr(0, 11), "1-ffffffff-");
-  EXPECT_EQ(new_trace_id(1'480'615'200).substr(0, 11), "1-58406520-");
+  EXPECT_EQ(new_trace_id(0x5759e988).str().substr(0, 11), "1-5759e988-");
+  EXPECT_EQ(new_trace_id(0).str().substr(0, 11), "1-00000000-");
+  EXPECT_EQ(new_trace_id(1).str().substr(0, 11), "1-00000001-");
+  EXPECT_EQ(new_trace_id(0xffffffff).str().substr(0, 11), "1-ffffffff-");
+  EXPECT_EQ(new_trace_id(1'480'615'200).str().substr(0, 11), "1-58406520-");
 }
 
 TEST(TraceId, RandomPartDiffers) {
   std::set<std::string> seen;
-  for (int i = 0; i < 10'000; ++i) ASSERT_TRUE(seen.insert(new_trace_id(0x5759e988)).second);
+  for (int i = 0; i < 10'000; ++i) ASSERT_TRUE(seen.insert(new_trace_id(0x5759e988).str()).second);
 }
 
 TEST(TraceId, NoopTraceIdConstant) {
@@ -158,7 +158,7 @@ TEST(IdsConcurrency, ThreadsProduceUniqueTraceIds) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&ids, t] {
-      for (int i = 0; i < kPerThread; ++i) ids[t].push_back(new_trace_id(0x5759e988));
+      for (int i = 0; i < kPerThread; ++i) ids[t].push_back(new_trace_id(0x5759e988).str());
     });
   }
   for (auto& thread : threads) thread.join();
