@@ -1,11 +1,12 @@
 // What a request thread feels while a dependency of the SDK misbehaves (issue 14, fault injection).
 //
-// Each benchmark runs 1,000,000 sampled requests (a segment with three subsegments, one string
-// annotation each, the request shape of the performance issue) on one thread against one fault,
-// set up on loopback in this process, and reports:
+// Each benchmark runs 1,000,000 sampled requests (6,000,000 for the daemon moving; a segment with
+// three subsegments, one string annotation each, the request shape of the performance issue) on
+// one thread against one fault, set up on loopback in this process, and reports:
 //   ns/request (the benchmark's time), rss_growth_kb (VmRSS after the million minus before),
 //   shutdown_ms (destroying the recorder, shutdown_timeout 1 s), dropped (queue full: the emitter
-//   is paced at the default 5,000/s while the thread ends requests as fast as it can).
+//   is paced at the default 5,000/s while the thread ends requests as fast as it can); the moving
+//   daemon also reports the lookups made and the datagrams that reached the new address.
 // Compare each fault with `healthy` (and the proxy faults with `proxy_healthy`).
 //
 // Build: cmake --preset bench && cmake --build build/bench && build/bench/bench/fault_bench
@@ -50,12 +51,40 @@ int bound_socket(int type, std::uint16_t* port) {
   return fd;
 }
 
+// A UDP socket on ::1 at `port` (the port another peer has on 127.0.0.1), or -1.
+int bound_v6_datagram_socket(std::uint16_t port) {
+  int fd = ::socket(AF_INET6, SOCK_DGRAM, 0);
+  sockaddr_in6 address{};
+  address.sin6_family = AF_INET6;
+  address.sin6_addr = in6addr_loopback;
+  address.sin6_port = htons(port);
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    ::close(fd);
+    fd = -1;
+  }
+  return fd;
+}
+
 // A UDP port that drains (healthy) or never reads; or a closed one.
 class UdpPeer {
  public:
   enum Mode { kDrains, kNeverReads, kClosed };
-  explicit UdpPeer(Mode mode) {
-    fd_ = bound_socket(SOCK_DGRAM, &port_);
+  explicit UdpPeer(Mode mode) { start(mode, bound_socket(SOCK_DGRAM, &port_)); }
+  // Drains on ::1 at `port`; valid() is false when ::1 or the port is unavailable.
+  explicit UdpPeer(std::uint16_t v6_port) : port_(v6_port) { start(kDrains, bound_v6_datagram_socket(v6_port)); }
+  ~UdpPeer() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool valid() const { return fd_ >= 0; }
+  std::uint16_t port() const { return port_; }
+  std::uint64_t datagrams() const { return datagrams_.load(); }
+
+ private:
+  void start(Mode mode, int fd) {
+    fd_ = fd;
+    if (fd_ < 0) return;
     if (mode == kClosed) {
       ::close(fd_);
       fd_ = -1;
@@ -64,20 +93,16 @@ class UdpPeer {
       ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &wake, sizeof wake);
       thread_ = std::thread([this] {
         char buffer[65536];
-        while (!stop_) (void)::recv(fd_, buffer, sizeof buffer, 0);
+        while (!stop_) {
+          if (::recv(fd_, buffer, sizeof buffer, 0) > 0) datagrams_.fetch_add(1, std::memory_order_relaxed);
+        }
       });
     }
   }
-  ~UdpPeer() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    if (fd_ >= 0) ::close(fd_);
-  }
-  std::uint16_t port() const { return port_; }
 
- private:
   int fd_ = -1;
   std::uint16_t port_ = 0;
+  std::atomic<std::uint64_t> datagrams_{0};
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -161,6 +186,17 @@ void rules_reply(int fd, const std::string& records) {
 
 void healthy_proxy(int fd, const std::atomic<bool>&) { rules_reply(fd, rule_json("Default", 10000, "*", 1.0)); }
 
+void invalid_json(int fd, const std::atomic<bool>&) {
+  const std::string body = R"({"SamplingRuleRecords":[{"SamplingRule":{"RuleName":"cut)";
+  send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+}
+
+// Every metadata request (the IMDS token and the identity document) answered with the wrong types.
+void wrong_types(int fd, const std::atomic<bool>&) {
+  const std::string body = R"({"instanceId":5,"availabilityZone":[],"instanceType":{"a":null},"imageId":true})";
+  send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+}
+
 void absurd_proxy(int fd, const std::atomic<bool>&) {
   // 10,000 rules with duplicate names and out-of-range values, none matching the request's path.
   std::string records;
@@ -181,6 +217,14 @@ xray::detail::Resolution slow_lookup(const std::string&, xray::detail::SocketKin
   std::this_thread::sleep_for(3s);
   xray::detail::Resolution resolution;
   resolution.addresses = {"127.0.0.1"};
+  return resolution;
+}
+
+// The daemon's name first answers 127.0.0.1, where nothing listens, then ::1, where it drains.
+std::atomic<int> g_moving_lookups{0};
+xray::detail::Resolution moving_lookup(const std::string&, xray::detail::SocketKind) {
+  xray::detail::Resolution resolution;
+  resolution.addresses = {g_moving_lookups.fetch_add(1) == 0 ? "127.0.0.1" : "::1"};
   return resolution;
 }
 
@@ -260,6 +304,25 @@ void BM_DaemonNameResolvesSlowly(benchmark::State& state) {
   xray::detail::set_lookup_for_testing(nullptr);
 }
 
+void BM_DaemonMovesBehindTheSameName(benchmark::State& state) {
+  std::uint16_t port = 0;
+  ::close(bound_socket(SOCK_DGRAM, &port));  // a port closed on 127.0.0.1
+  UdpPeer moved(port);
+  if (!moved.valid()) {
+    state.SkipWithError("::1 or the port is unavailable");
+    return;
+  }
+  g_moving_lookups = 0;
+  xray::detail::set_lookup_for_testing(&moving_lookup);
+  xray::Config config;
+  config.daemon_address = "moving.invalid:" + std::to_string(port);
+  config.sampling = false;
+  run_requests(state, config);
+  xray::detail::set_lookup_for_testing(nullptr);
+  state.counters["lookups"] = g_moving_lookups.load();
+  state.counters["at_new_address"] = static_cast<double>(moved.datagrams());
+}
+
 void run_with_proxy(benchmark::State& state, std::function<void(int, const std::atomic<bool>&)> behave) {
   UdpPeer daemon(UdpPeer::kDrains);
   TcpPeer proxy(std::move(behave));
@@ -277,6 +340,7 @@ void BM_ProxyTenMegabytes(benchmark::State& state) {
   run_with_proxy(state, [](int fd, const std::atomic<bool>& stop) { huge(fd, stop, 10u << 20); });
 }
 void BM_ProxyHttp500(benchmark::State& state) { run_with_proxy(state, &error_500); }
+void BM_ProxyInvalidJson(benchmark::State& state) { run_with_proxy(state, &invalid_json); }
 void BM_ProxyAbsurdRules(benchmark::State& state) { run_with_proxy(state, &absurd_proxy); }
 
 void run_with_metadata(benchmark::State& state, std::function<void(int, const std::atomic<bool>&)> behave) {
@@ -292,6 +356,7 @@ void run_with_metadata(benchmark::State& state, std::function<void(int, const st
 
 void BM_MetadataHangs(benchmark::State& state) { run_with_metadata(state, &hang); }
 void BM_MetadataTrickles(benchmark::State& state) { run_with_metadata(state, &trickle); }
+void BM_MetadataWrongTypes(benchmark::State& state) { run_with_metadata(state, &wrong_types); }
 void BM_MetadataFiftyMegabytes(benchmark::State& state) {
   run_with_metadata(state, [](int fd, const std::atomic<bool>& stop) { huge(fd, stop, 50u << 20); });
 }
@@ -302,14 +367,18 @@ FAULT_BENCHMARK(BM_DaemonPortClosed);
 FAULT_BENCHMARK(BM_DaemonNeverReads);
 FAULT_BENCHMARK(BM_DaemonNameDoesNotResolve);
 FAULT_BENCHMARK(BM_DaemonNameResolvesSlowly);
+// Long enough (about 4 s) for the re-resolution that follows send errors (at most one per 2 s).
+BENCHMARK(BM_DaemonMovesBehindTheSameName)->Iterations(6 * kRequests)->Unit(benchmark::kNanosecond);
 FAULT_BENCHMARK(BM_ProxyHealthy);
 FAULT_BENCHMARK(BM_ProxyNeverAnswers);
 FAULT_BENCHMARK(BM_ProxyOneBytePerSecond);
 FAULT_BENCHMARK(BM_ProxyTenMegabytes);
 FAULT_BENCHMARK(BM_ProxyHttp500);
+FAULT_BENCHMARK(BM_ProxyInvalidJson);
 FAULT_BENCHMARK(BM_ProxyAbsurdRules);
 FAULT_BENCHMARK(BM_MetadataHangs);
 FAULT_BENCHMARK(BM_MetadataTrickles);
+FAULT_BENCHMARK(BM_MetadataWrongTypes);
 FAULT_BENCHMARK(BM_MetadataFiftyMegabytes);
 
 }  // namespace
