@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -117,12 +118,24 @@ class XRAY_EXPORT ParameterAllowList {
   void apply(std::string_view service, std::string_view operation, const nlohmann::json& request,
              const nlohmann::json& response, nlohmann::json& aws) const;
   // The top-level members of the request (or, with `response`, the response) that `operation` of
-  // `service` reads: its parameters and descriptor names, so a caller parses only those.
+  // `service` reads: its parameters and descriptor names, once each, so a caller parses only
+  // those.
   std::vector<std::string> parameter_names(std::string_view service, std::string_view operation,
                                            bool response) const;
 
  private:
+  struct Index;  // the list compiled for per-call lookups (src/aws/allow_list_index.hpp)
+  void rebuild_index();
+
   nlohmann::json services_ = nlohmann::json::object();
+  std::shared_ptr<const Index> index_;  // immutable once built: copies share it
+
+  friend void record_request(SubsegmentScope& call, const CallIdentity& identity,
+                             const HttpCall& request,
+                             const ParameterAllowList& allow_list) noexcept;
+  friend void record_outcome(SubsegmentScope& call, const CallIdentity& identity,
+                             const CallOutcome& outcome,
+                             const ParameterAllowList& allow_list) noexcept;
 };
 
 // "TableName" -> "table_name", "SSEKMSKeyId" -> "ssekms_key_id" (spec §10).

@@ -1,9 +1,12 @@
 // ParameterAllowList: which request and response parameters an AWS call records (spec §10).
+#include <algorithm>
 #include <string>
 #include <utility>
 
+#include "aws/allow_list_index.hpp"
 #include "aws/default_allow_list.hpp"
 #include "aws/service_names.hpp"
+#include "base/ascii.hpp"
 #include "xray/aws.hpp"
 
 namespace xray::aws {
@@ -55,52 +58,6 @@ bool flag(const json& descriptor, const char* name) {
   return it != descriptor.end() && it->is_boolean() && it->get<bool>();
 }
 
-void copy_parameters(const json& operation, const char* list_key, const json& view, json& aws) {
-  auto list = operation.find(list_key);
-  if (list == operation.end() || !view.is_object()) return;
-  for (const auto& name : *list) {
-    auto value = view.find(name.get_ref<const std::string&>());
-    if (value != view.end()) aws[to_snake_case(name.get_ref<const std::string&>())] = *value;
-  }
-}
-
-// Descriptors (spec §10): map + get_keys -> the map's keys, list + get_count -> its length, else
-// the value itself (S3's rename-only Bucket -> bucket_name); written under rename_to.
-void apply_descriptors(const json& operation, const char* descriptors_key, const json& view,
-                       json& aws) {
-  auto descriptors = operation.find(descriptors_key);
-  if (descriptors == operation.end() || !view.is_object()) return;
-  for (const auto& [name, descriptor] : descriptors->items()) {
-    auto value = view.find(name);
-    if (value == view.end()) continue;
-    auto rename = descriptor.find("rename_to");
-    const std::string key =
-        rename != descriptor.end() ? rename->get<std::string>() : to_snake_case(name);
-    if (flag(descriptor, "get_keys")) {
-      if (!value->is_object()) continue;  // not the map the list expects: nothing to record
-      json keys = json::array();
-      for (const auto& item : value->items()) keys.push_back(item.key());
-      aws[key] = std::move(keys);
-    } else if (flag(descriptor, "get_count")) {
-      if (!value->is_array() && !value->is_object()) continue;
-      aws[key] = value->size();
-    } else {
-      aws[key] = *value;
-    }
-  }
-}
-
-// The entry of `operation` of `service` (any name service_name() accepts) in a list's "services"
-// object, or null.
-const json* find_operation(const json& services, std::string_view service,
-                           std::string_view operation) {
-  auto entry = services.find(detail::allow_list_key(service));
-  if (entry == services.end()) return nullptr;
-  const json& operations = (*entry)["operations"];
-  auto found = operations.find(std::string(operation));
-  return found == operations.end() ? nullptr : &*found;
-}
-
 }  // namespace
 
 std::string to_snake_case(std::string_view name) {
@@ -126,6 +83,7 @@ const ParameterAllowList& ParameterAllowList::defaults() {
   static const ParameterAllowList* list = [] {
     auto* built = new ParameterAllowList();  // never destroyed: usable during static destruction
     built->services_ = detail::default_allow_list();
+    built->rebuild_index();
     return built;
   }();
   return *list;
@@ -156,6 +114,7 @@ std::optional<ParameterAllowList> ParameterAllowList::parse(std::string_view tex
     }
     list.services_[detail::allow_list_key(service)] = {{"operations", *operations}};
   }
+  list.rebuild_index();
   return list;
 }
 
@@ -165,33 +124,97 @@ void ParameterAllowList::extend(const ParameterAllowList& more) {
     if (!operations.is_object()) operations = json::object();
     for (const auto& [name, operation] : entry["operations"].items()) operations[name] = operation;
   }
+  rebuild_index();
+}
+
+// One side (request or response) of an operation entry: its parameters, written under their
+// snake_case name, then its descriptors (spec §10): map + get_keys -> the map's keys, list +
+// get_count -> its length, else the value itself (S3's rename-only Bucket -> bucket_name);
+// written under rename_to.
+ParameterAllowList::Index::Side ParameterAllowList::Index::compile_side(
+    const json& operation, const char* parameters_key, const char* descriptors_key) {
+  Side side;
+  auto add = [&side](std::string member, std::string key, Take take) {
+    bool seen = false;
+    for (const std::string& known : side.members) seen = seen || known == member;
+    if (!seen) side.members.push_back(member);
+    side.parameters.push_back({std::move(member), std::move(key), take});
+  };
+  auto parameters = operation.find(parameters_key);
+  if (parameters != operation.end() && parameters->is_array()) {
+    for (const auto& name : *parameters) {
+      if (!name.is_string()) continue;
+      const std::string& member = name.get_ref<const std::string&>();
+      add(member, to_snake_case(member), Take::kValue);
+    }
+  }
+  auto descriptors = operation.find(descriptors_key);
+  if (descriptors != operation.end() && descriptors->is_object()) {
+    for (const auto& [member, descriptor] : descriptors->items()) {
+      if (!descriptor.is_object()) continue;
+      auto rename = descriptor.find("rename_to");
+      std::string key = rename != descriptor.end() && rename->is_string()
+                            ? rename->get<std::string>()
+                            : to_snake_case(member);
+      const Take take = flag(descriptor, "get_keys")    ? Take::kKeys
+                        : flag(descriptor, "get_count") ? Take::kCount
+                                                        : Take::kValue;
+      add(member, std::move(key), take);
+    }
+  }
+  return side;
+}
+
+void ParameterAllowList::rebuild_index() { index_ = Index::build(services_); }
+
+std::shared_ptr<const ParameterAllowList::Index> ParameterAllowList::Index::build(
+    const json& services) {
+  auto index = std::make_shared<Index>();
+  for (const auto& [key, entry] : services.items()) {
+    auto operations = entry.find("operations");
+    if (operations == entry.end() || !operations->is_object()) continue;
+    Service service;
+    service.key = key;
+    for (const auto& [name, operation] : operations->items()) {  // in name order: json sorts keys
+      if (!operation.is_object()) continue;
+      service.operations.push_back({name, compile_side(operation, "request_parameters",
+                                                       "request_descriptors"),
+                                    compile_side(operation, "response_parameters",
+                                                 "response_descriptors")});
+    }
+    index->services.push_back(std::move(service));
+  }
+  return index;
+}
+
+const ParameterAllowList::Index::Operation* ParameterAllowList::Index::find(
+    std::string_view service, std::string_view operation) const noexcept {
+  const std::string_view key = detail::allow_list_key_view(service);
+  for (const Service& candidate : services) {
+    if (!xray::detail::iequals(candidate.key, key)) continue;
+    auto found = std::lower_bound(
+        candidate.operations.begin(), candidate.operations.end(), operation,
+        [](const Operation& entry, std::string_view name) { return entry.name < name; });
+    return found != candidate.operations.end() && found->name == operation ? &*found : nullptr;
+  }
+  return nullptr;
 }
 
 void ParameterAllowList::apply(std::string_view service, std::string_view operation_name,
                                const json& request, const json& response, json& aws) const {
-  const json* operation = find_operation(services_, service, operation_name);
+  const Index::Operation* operation = index_ ? index_->find(service, operation_name) : nullptr;
   if (operation == nullptr) return;
-  copy_parameters(*operation, "request_parameters", request, aws);
-  apply_descriptors(*operation, "request_descriptors", request, aws);
-  copy_parameters(*operation, "response_parameters", response, aws);
-  apply_descriptors(*operation, "response_descriptors", response, aws);
+  auto write = [&aws](const std::string& key, json value) { aws[key] = std::move(value); };
+  Index::take(operation->request, request, write);
+  Index::take(operation->response, response, write);
 }
 
 std::vector<std::string> ParameterAllowList::parameter_names(std::string_view service,
                                                              std::string_view operation_name,
                                                              bool response) const {
-  std::vector<std::string> names;
-  const json* operation = find_operation(services_, service, operation_name);
-  if (operation == nullptr) return names;
-  auto parameters = operation->find(response ? "response_parameters" : "request_parameters");
-  if (parameters != operation->end()) {
-    for (const auto& name : *parameters) names.push_back(name.get<std::string>());
-  }
-  auto descriptors = operation->find(response ? "response_descriptors" : "request_descriptors");
-  if (descriptors != operation->end()) {
-    for (const auto& item : descriptors->items()) names.push_back(item.key());
-  }
-  return names;
+  const Index::Operation* operation = index_ ? index_->find(service, operation_name) : nullptr;
+  if (operation == nullptr) return {};
+  return response ? operation->response.members : operation->request.members;
 }
 
 }  // namespace xray::aws

@@ -3,6 +3,7 @@
 #include <utility>
 #include <vector>
 
+#include "aws/allow_list_index.hpp"
 #include "aws/request_view.hpp"
 #include "xray/aws.hpp"
 
@@ -27,16 +28,16 @@ void record_call(SubsegmentScope& call, const CallIdentity& identity, const Http
 
 void record_request(SubsegmentScope& call, const CallIdentity& identity, const HttpCall& request,
                     const ParameterAllowList& allow_list) noexcept {
-  if (!call.sampled() || allow_list.empty() || identity.operation.empty()) return;
+  if (!call.sampled() || !allow_list.index_ || identity.operation.empty()) return;
   try {
-    const std::vector<std::string> wanted =
-        allow_list.parameter_names(identity.service, identity.operation, false);
-    if (wanted.empty()) return;
-    nlohmann::json aws = nlohmann::json::object();
-    allow_list.apply(identity.service, identity.operation,
-                     detail::request_view(identity, request, wanted), nlohmann::json::object(),
-                     aws);
-    for (auto& [key, value] : aws.items()) call.set_aws(key, std::move(value));
+    const ParameterAllowList::Index::Operation* operation =
+        allow_list.index_->find(identity.service, identity.operation);
+    if (operation == nullptr || operation->request.parameters.empty()) return;
+    ParameterAllowList::Index::take(
+        operation->request, detail::request_view(identity, request, operation->request.members),
+        [&call](const std::string& key, nlohmann::json value) {
+          call.set_aws(key, std::move(value));
+        });
   } catch (...) {
     // Out of memory, or a body nlohmann cannot hold: the call is recorded without parameters.
   }
@@ -46,33 +47,35 @@ void record_outcome(SubsegmentScope& call, const CallIdentity& identity, const C
                     const ParameterAllowList& allow_list) noexcept {
   if (!call.sampled()) return;
   try {
-    nlohmann::json aws = nlohmann::json::object();
-    if (!identity.operation.empty()) aws["operation"] = identity.operation;
-    aws["region"] = identity.region;
-    aws["retries"] = outcome.retries;
+    if (!identity.operation.empty()) call.set_aws("operation", identity.operation);
+    call.set_aws("region", identity.region);
+    call.set_aws("retries", outcome.retries);
     const std::string_view amzn_id =
         detail::header_value(outcome.response_headers, "x-amzn-requestid");
     const std::string_view s3_id =
         detail::header_value(outcome.response_headers, "x-amz-request-id");
     if (!amzn_id.empty()) {
-      aws["request_id"] = amzn_id;
+      call.set_aws("request_id", amzn_id);
     } else if (!s3_id.empty()) {
-      aws["request_id"] = s3_id;
+      call.set_aws("request_id", s3_id);
     }
     const std::string_view id_2 = detail::header_value(outcome.response_headers, "x-amz-id-2");
-    if (!id_2.empty()) aws["id_2"] = id_2;
+    if (!id_2.empty()) call.set_aws("id_2", id_2);
 
     const bool failed =
         outcome.status >= 400 || !outcome.error_code.empty() || !outcome.error_message.empty();
-    if (!failed && !allow_list.empty() && !identity.operation.empty()) {
-      const std::vector<std::string> wanted =
-          allow_list.parameter_names(identity.service, identity.operation, true);
-      if (!wanted.empty()) {
-        allow_list.apply(identity.service, identity.operation, nlohmann::json::object(),
-                         detail::response_view(identity, outcome, wanted), aws);
-      }
+    const ParameterAllowList::Index::Operation* operation =
+        failed || !allow_list.index_ || identity.operation.empty()
+            ? nullptr
+            : allow_list.index_->find(identity.service, identity.operation);
+    if (operation != nullptr && !operation->response.parameters.empty()) {
+      ParameterAllowList::Index::take(
+          operation->response,
+          detail::response_view(identity, outcome, operation->response.members),
+          [&call](const std::string& key, nlohmann::json value) {
+            call.set_aws(key, std::move(value));
+          });
     }
-    for (auto& [key, value] : aws.items()) call.set_aws(key, std::move(value));
 
     if (outcome.status > 0) {
       call.set_http_status(outcome.status);  // 4xx error, 429 throttle + error, 5xx fault

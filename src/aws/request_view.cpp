@@ -1,5 +1,6 @@
 #include "aws/request_view.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <utility>
 
@@ -118,6 +119,32 @@ bool is_wanted(const std::vector<std::string>& wanted, std::string_view name) {
   return false;
 }
 
+// One member's value. The scalars parameters usually are (a table name, a flag, a count) are
+// built directly; anything else goes through nlohmann's parser, whose set-up alone costs more
+// than a short string. Discarded when the text is not valid JSON.
+json parse_value(std::string_view text) {
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
+    const std::string_view inner = text.substr(1, text.size() - 2);
+    bool plain = true;  // printable ASCII without escapes: the text is the value
+    for (char c : inner) plain = plain && c >= 0x20 && c < 0x7f && c != '\\' && c != '"';
+    if (plain) return json(inner);
+  } else if (text == "true" || text == "false") {
+    return json(text == "true");
+  } else if (text == "null") {
+    return json(nullptr);
+  } else if (!text.empty() && text.size() <= 18) {
+    // A non-negative integer without a leading zero, as nlohmann would read it (unsigned).
+    bool digits = text.front() != '0' || text.size() == 1;
+    std::uint64_t number = 0;
+    for (char c : text) {
+      digits = digits && c >= '0' && c <= '9';
+      number = number * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (digits) return json(number);
+  }
+  return json::parse(text, nullptr, /*allow_exceptions=*/false);
+}
+
 // The `wanted` top-level members of a JSON object body. A malformed body (or a wanted value that
 // is not valid JSON) gives no members rather than some.
 json parse_json_object(std::string_view body, const std::vector<std::string>& wanted) {
@@ -134,7 +161,7 @@ json parse_json_object(std::string_view body, const std::vector<std::string>& wa
     if (!value) return json::object();
     // Names with escapes never match an allow-listed name (plain ASCII), so the raw text compares.
     if (is_wanted(wanted, *key)) {
-      json parsed = json::parse(*value, nullptr, /*allow_exceptions=*/false);
+      json parsed = parse_value(*value);
       if (parsed.is_discarded()) return json::object();
       members[std::string(*key)] = std::move(parsed);
     }

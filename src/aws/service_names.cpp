@@ -47,7 +47,7 @@ constexpr std::array<Service, 26> kServices{{
     {"xray", "", "XRay", ""},
 }};
 
-const Service* find(std::string_view any_name) {
+const Service* find(std::string_view any_name) noexcept {
   for (const Service& service : kServices) {
     if (xray::detail::iequals(any_name, service.key) ||
         xray::detail::iequals(any_name, service.xray_name) ||
@@ -70,6 +70,11 @@ namespace detail {
 std::string allow_list_key(std::string_view any_name) {
   const Service* service = find(any_name);
   return service != nullptr ? std::string(service->key) : xray::detail::lowercase(any_name);
+}
+
+std::string_view allow_list_key_view(std::string_view any_name) noexcept {
+  const Service* service = find(any_name);
+  return service != nullptr ? service->key : any_name;
 }
 
 std::string service_from_target_prefix(std::string_view prefix) {

@@ -189,6 +189,31 @@ TEST_F(AwsCallTest, RequestBodyMembersAreFoundPastTrickyValues) {
   EXPECT_EQ(sub["aws"]["table_name"], "t\u00e9");
 }
 
+TEST_F(AwsCallTest, MemberValuesAreReadExactlyAsAJsonParserReadsThem) {
+  // Short strings, flags and counts take a path of their own; each must give what the JSON
+  // parser gives, and invalid text must still cost the body its parameters.
+  for (const char* value :
+       {R"("users")", R"("")", R"("a\"b")", R"("t\u00e9")", "\"na\xc3\xafve\"", "\"tab\there\"",
+        "true", "false", "null", "0", "7", "123456789012345678", "12345678901234567890", "-3",
+        "1.5", "1e3", "007", "01", "tru", "nul", "1-2", R"(["a"])", R"({"S":"x"})"}) {
+    HttpCall request;
+    const std::string body = std::string(R"({"TableName":)") + value + "}";
+    request.body = body;
+    CallOutcome outcome;
+    outcome.status = 200;
+    json sub = record({"DynamoDB", "GetItem", "eu-west-1"}, request, outcome);
+    const json expected = json::parse(value, nullptr, /*allow_exceptions=*/false);
+    if (expected.is_discarded()) {
+      EXPECT_FALSE(sub["aws"].contains("table_name")) << value;
+    } else {
+      ASSERT_TRUE(sub["aws"].contains("table_name")) << value;
+      EXPECT_EQ(sub["aws"]["table_name"], expected) << value;
+      EXPECT_EQ(sub["aws"]["table_name"].type(), expected.type()) << value;
+    }
+    daemon_.clear();
+  }
+}
+
 TEST_F(AwsCallTest, MalformedRequestBodiesGiveNoParameters) {
   for (const char* body :
        {R"({"TableName":"t"} trailing)", R"({"TableName":"t")", R"({"TableName":tru})",
