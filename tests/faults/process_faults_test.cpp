@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <set>
 #include <string>
@@ -199,6 +200,9 @@ TEST(ProcessFaultsTest, ExitFromAThreadOtherThanMainSendsWhatIsQueuedAndEndsInTi
   ASSERT_NE(exit_called.time_since_epoch().count(), 0) << "the worker never reached exit()";
   // Within shutdown_timeout plus a second (a functional bound: a hang would take the full limit).
   EXPECT_LT(reaped - exit_called, 1s + 1s);
+  std::fprintf(stderr, "exit() to reaped child: %lld ms\n",
+               static_cast<long long>(
+                   std::chrono::duration_cast<std::chrono::milliseconds>(reaped - exit_called).count()));
   ASSERT_TRUE(daemon.wait_for_documents(100, 10s));
   EXPECT_EQ(names(daemon).count("from-worker"), 100u);
 }
