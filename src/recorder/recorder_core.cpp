@@ -65,6 +65,13 @@ struct ThreadAnchors {
   RecorderCore::TreeAnchors anchors;
 };
 
+// What a thread's anchors point into: one reference each to the core and the snapshot, shared by
+// every tree the thread begins until the next refresh (through aliasing pointers to its members).
+struct AnchorHolder {
+  std::shared_ptr<TreeOwner> owner;
+  std::shared_ptr<const Settings> settings;
+};
+
 ThreadAnchors& this_thread_anchors() noexcept {
   thread_local ThreadAnchors anchors;
   return anchors;
@@ -85,7 +92,7 @@ const RecorderCore::TreeAnchors& RecorderCore::thread_anchors() {
   }
   // A snapshot published after `generation` was read is cached under the older number and simply
   // refreshed once more on the next call.
-  auto holder = std::make_shared<TreeAnchors>(TreeAnchors{shared_from_this(), settings(), nullptr});
+  auto holder = std::make_shared<AnchorHolder>(AnchorHolder{shared_from_this(), settings()});
   cached.anchors.owner = std::shared_ptr<TreeOwner>(holder, holder->owner.get());
   cached.anchors.settings = std::shared_ptr<const Settings>(holder, holder->settings.get());
   cached.anchors.plugin_result = plugins_.result();

@@ -37,15 +37,16 @@ class RecorderCore final : public TreeOwner, public std::enable_shared_from_this
   ConfigResult configure(const Config& config, const GetEnv& getenv = nullptr) noexcept;
   std::shared_ptr<const Settings> settings() const noexcept;
 
-  // What every tree the calling thread begins holds on to: this core (the tree's owner) and the
-  // current settings snapshot. Both are references to a per-thread holder, refreshed when
-  // configure() publishes a new snapshot, so that beginning and ending traces on several threads
-  // never writes a reference count (or takes a lock) that the threads share.
+  // The calling thread's view of this core. `owner` and `settings` are what every tree the thread
+  // begins holds on to: this core (the tree's owner) and the current settings snapshot, both
+  // aliasing one per-thread holder, refreshed when configure() publishes a new snapshot, so that
+  // beginning and ending traces on several threads never writes a reference count (or takes a
+  // lock) that the threads share. `plugin_result` is not held by trees: it is the plugins' result
+  // (its origin is the sampler's service type), cached so that the default sampler's requests
+  // take no lock for it either.
   struct TreeAnchors {
     std::shared_ptr<TreeOwner> owner;
     std::shared_ptr<const Settings> settings;
-    // Not held by trees: the plugins' result (its origin is the sampler's service type), so that
-    // the default sampler's requests take no lock for it either.
     std::shared_ptr<const PluginResult> plugin_result;
   };
   // Throws std::bad_alloc when the holder cannot be allocated.
