@@ -70,8 +70,12 @@ void record(const std::shared_ptr<Entity>& entity, Change&& change,
     std::unique_lock<detail::SpinLock> lock(entity->tree->mutex);
     if (entity->ended) {
       lock.unlock();
+      // A Lambda facade is ended from the start: Lambda records the function's segment.
       warn(*entity, LogKind::kRejectedCall,
-           "ignored a change to \"" + entity->name + "\": it has already ended");
+           entity->tree->facade && entity->is_segment
+               ? std::string("ignored a change to the Lambda facade segment: Lambda records the "
+                             "function's segment; record on a subsegment of the invocation")
+               : "ignored a change to \"" + entity->name + "\": it has already ended");
       return;
     }
     change(*entity);
@@ -189,6 +193,13 @@ EntityScope& EntityScope::operator=(EntityScope&& other) noexcept {
 
 void EntityScope::end() noexcept {
   if (!entity_) return;
+  if (entity_->is_segment && entity_->tree->facade) {
+    // The invocation owns the facade and its place as this thread's context (Invocation::end).
+    warn(*entity_, LogKind::kRejectedCall,
+         "ignored the end of the Lambda facade segment: the invocation ends it");
+    entity_.reset();
+    return;
+  }
   detail::remove_current(entity_.get());
   detail::end_entity(entity_);
   entity_.reset();

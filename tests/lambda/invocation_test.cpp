@@ -11,10 +11,13 @@
 #include <thread>
 #include <vector>
 
+#include "context/context_stack.hpp"
+#include "model/entity.hpp"
 #include "support/fake_daemon.hpp"
 #include "support/test_recorder.hpp"
 #include "xray/errors.hpp"
 #include "xray/lambda.hpp"
+#include "xray/segment_scope.hpp"
 
 namespace xray {
 namespace {
@@ -168,6 +171,58 @@ TEST_F(LambdaInvocationTest, EmptyHeaderFallsBackToTheEnvironment) {
   auto documents = received(1);
   ASSERT_EQ(documents.size(), 1u);
   EXPECT_EQ(documents[0]["parent_id"], kFacade);
+}
+
+// The public API never hands out a scope on the facade; a scope reaching it anyway (here through
+// the internals, as a future accessor might) finds it read-only.
+class FacadeHandle : public SegmentScope {
+ public:
+  explicit FacadeHandle(const Context& context) {
+    entity_ = detail::ContextAccess::entity(context);
+  }
+};
+
+TEST_F(LambdaInvocationTest, TheFacadeIsReadOnly) {
+  {
+    lambda::Invocation invocation(kSampled, options());
+    const std::shared_ptr<detail::Entity> facade = detail::ContextAccess::entity(invocation.context());
+    ASSERT_NE(facade, nullptr);
+    {
+      FacadeHandle handle(invocation.context());
+      handle.put_annotation("order", 42);
+      handle.put_annotation("state", "paid");
+      handle.put_metadata("items", json::array({"book"}));
+      HttpRequestInfo request;
+      request.method = "GET";
+      request.url = "https://example.com/";
+      handle.set_http_request(std::move(request));
+      handle.set_http_status(500);
+      handle.set_user("alice");
+      handle.set_aws("operation", "Invoke");
+      handle.set_error();
+      handle.add_exception("Boom", "refused");
+      handle.end();
+    }
+    EXPECT_TRUE(facade->annotations.empty());
+    EXPECT_TRUE(facade->metadata.empty());
+    EXPECT_FALSE(facade->http);
+    EXPECT_TRUE(facade->user.empty());
+    EXPECT_TRUE(facade->aws.is_null());
+    EXPECT_FALSE(facade->error || facade->fault || facade->throttle);
+    auto work = recorder_.begin_subsegment("work");
+    EXPECT_TRUE(work.active());
+  }
+  const std::vector<json> documents = received(1);
+  ASSERT_EQ(documents.size(), 1u);  // the subsegment only: the facade is never sent
+  EXPECT_EQ(documents[0]["name"], "work");
+  EXPECT_EQ(documents[0]["parent_id"], kFacade);
+  EXPECT_FALSE(documents[0].contains("annotations"));
+  std::size_t refusals = 0;
+  for (const std::string& line : log()) {
+    if (line.find("Lambda facade segment") != std::string::npos) ++refusals;
+  }
+  EXPECT_GE(refusals, 1u);  // rate-limited: one line for the burst, not one per call
+  EXPECT_LT(refusals, 9u);
 }
 
 TEST_F(LambdaInvocationTest, SegmentsAreRefusedWithAWarningNotAThrow) {
