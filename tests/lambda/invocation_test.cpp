@@ -14,9 +14,11 @@
 #include "context/context_stack.hpp"
 #include "model/entity.hpp"
 #include "support/fake_daemon.hpp"
+#include "support/fake_sampling_proxy.hpp"
 #include "support/test_recorder.hpp"
 #include "xray/errors.hpp"
 #include "xray/lambda.hpp"
+#include "xray/plugin.hpp"
 #include "xray/segment_scope.hpp"
 
 namespace xray {
@@ -317,6 +319,45 @@ TEST(LambdaModeTest, ConfiguredInCodeCreatesTheInitializedMarker) {
   config.lambda = false;  // code wins over the environment
   ASSERT_TRUE(testing::configure(recorder, config, {{"LAMBDA_TASK_ROOT", "/var/task"}}).ok());
   EXPECT_TRUE(recorder.begin_segment("allowed").active());
+}
+
+// Counts its detections; finds nothing.
+class CountingPlugin final : public Plugin {
+ public:
+  std::string_view name() const noexcept override { return "counting"; }
+  std::optional<PluginMetadata> detect(std::chrono::steady_clock::time_point) const override {
+    detections.fetch_add(1);
+    return std::nullopt;
+  }
+  mutable std::atomic<int> detections{0};
+};
+
+TEST(LambdaModeTest, RunsNoPluginNoPollerAndSendsNothingBeforeAnInvocation) {
+  testing::FakeDaemon daemon;
+  testing::FakeSamplingProxy proxy;
+  proxy.serve_rules(testing::rules_page(json::array()));
+  auto plugin = std::make_shared<CountingPlugin>();
+  Recorder recorder;
+  Config config = testing::config_for(daemon, "function");
+  // Outside Lambda this address and the default sampling would poll the proxy, and the plugin run.
+  config.daemon_address = "udp:" + daemon.address() + " tcp:127.0.0.1:" + std::to_string(proxy.port());
+  config.plugins = {plugin};
+  ASSERT_TRUE(testing::configure(recorder, config, {{"LAMBDA_TASK_ROOT", "/var/task"}}).ok());
+  EXPECT_FALSE(recorder.begin_segment("refused").active());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(daemon.datagram_count(), 0u);  // nothing before the first invocation
+
+  lambda::InvocationOptions options;
+  options.recorder = &recorder;
+  {
+    lambda::Invocation invocation(kSampled, options);
+    auto work = recorder.begin_subsegment("work");
+  }
+  ASSERT_TRUE(daemon.wait_for_documents(1, std::chrono::seconds(5)));
+  EXPECT_EQ(daemon.documents()[0]["name"], "work");
+  EXPECT_EQ(plugin->detections.load(), 0);
+  EXPECT_THAT(proxy.requests("/GetSamplingRules"), IsEmpty());
+  EXPECT_THAT(proxy.requests("/SamplingTargets"), IsEmpty());
 }
 
 }  // namespace
