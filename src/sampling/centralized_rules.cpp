@@ -112,25 +112,23 @@ std::size_t RuleState::stripe() noexcept {
 
 bool RuleState::decide(double now, double draw, std::uint32_t reservoir_size) noexcept {
   Counters& counters = counters_[stripe()];
-  counters.requests.fetch_add(1, std::memory_order_relaxed);
   const auto second = static_cast<std::int64_t>(std::floor(now));
   const std::int64_t quota = quota_.load(std::memory_order_relaxed);
+  bool sampled = false;
+  bool borrowed = false;
   if (quota >= 0 && now <= quota_ttl_.load(std::memory_order_relaxed)) {
-    if (take_from_quota(second, quota)) {
-      counters.sampled.fetch_add(1, std::memory_order_relaxed);
-      return true;
-    }
+    sampled = take_from_quota(second, quota);
   } else if (reservoir_size > 0 && borrow(second)) {
     // No (valid) quota yet: one request a second, as the service expects while it assigns one.
-    counters.borrowed.fetch_add(1, std::memory_order_relaxed);
-    counters.sampled.fetch_add(1, std::memory_order_relaxed);
-    return true;
+    sampled = borrowed = true;
   }
-  if (draw < fixed_rate_.load(std::memory_order_relaxed)) {
-    counters.sampled.fetch_add(1, std::memory_order_relaxed);
-    return true;
-  }
-  return false;
+  sampled = sampled || draw < fixed_rate_.load(std::memory_order_relaxed);
+  // One add for the request and its outcome, so that a report never holds one without the other;
+  // the borrow after it, so that no report holds a borrow before its sample.
+  counters.requests_and_sampled.fetch_add(kOneRequest + (sampled ? kOneSampled : 0),
+                                          std::memory_order_relaxed);
+  if (borrowed) counters.borrowed.fetch_add(1, std::memory_order_relaxed);
+  return sampled;
 }
 
 void RuleState::apply_target(std::optional<double> fixed_rate, std::optional<std::int64_t> quota,
@@ -143,13 +141,14 @@ void RuleState::apply_target(std::optional<double> fixed_rate, std::optional<std
 
 std::optional<RuleState::Statistics> RuleState::take_statistics_if_due(double now) noexcept {
   if (now < last_report_.load(std::memory_order_relaxed) + interval()) return std::nullopt;
-  if (statistics().requests == 0) return std::nullopt;  // not matched since
-  // Each count is taken exactly once: a decision adding meanwhile lands in this report or the next.
+  const Statistics pending = statistics();
+  if (pending.requests == 0 && pending.borrowed == 0) return std::nullopt;  // not matched since
+  // Each count is taken exactly once: a decision adding meanwhile lands in this report or the next,
+  // its borrow (taken first here, added last there) never in an earlier one than its request.
   Statistics statistics;
   for (Counters& counters : counters_) {
-    statistics.requests += counters.requests.exchange(0, std::memory_order_relaxed);
-    statistics.sampled += counters.sampled.exchange(0, std::memory_order_relaxed);
     statistics.borrowed += counters.borrowed.exchange(0, std::memory_order_relaxed);
+    add_packed(statistics, counters.requests_and_sampled.exchange(0, std::memory_order_relaxed));
   }
   last_report_.store(now, std::memory_order_relaxed);
   return statistics;
@@ -158,11 +157,15 @@ std::optional<RuleState::Statistics> RuleState::take_statistics_if_due(double no
 RuleState::Statistics RuleState::statistics() const noexcept {
   Statistics statistics;
   for (const Counters& counters : counters_) {
-    statistics.requests += counters.requests.load(std::memory_order_relaxed);
-    statistics.sampled += counters.sampled.load(std::memory_order_relaxed);
     statistics.borrowed += counters.borrowed.load(std::memory_order_relaxed);
+    add_packed(statistics, counters.requests_and_sampled.load(std::memory_order_relaxed));
   }
   return statistics;
+}
+
+void RuleState::add_packed(Statistics& statistics, std::uint64_t packed) noexcept {
+  statistics.requests += packed & (kOneSampled - 1);
+  statistics.sampled += packed >> 32;
 }
 
 bool CentralizedRule::matches(const SamplingRequest& request) const noexcept {

@@ -71,13 +71,18 @@ class RuleState {
   // RequestCount, SampledCount and BorrowCount, striped: each thread adds to the stripe it was
   // given, each stripe on a cache line of its own, and a report sums them. The fields above are
   // read on every decision but written about once a second (per-second windows) or less.
+  // RequestCount and SampledCount share one word (low and high 32 bits), added once per decision:
+  // a stripe would need 2^32 decisions between two reports (every Interval, 10 s by default) for
+  // the low half to carry.
   static constexpr std::size_t kStripes = 8;
+  static constexpr std::uint64_t kOneRequest = 1;
+  static constexpr std::uint64_t kOneSampled = std::uint64_t{1} << 32;
   struct alignas(64) Counters {
-    std::atomic<std::uint64_t> requests{0};
-    std::atomic<std::uint64_t> sampled{0};
+    std::atomic<std::uint64_t> requests_and_sampled{0};
     std::atomic<std::uint64_t> borrowed{0};
   };
   static std::size_t stripe() noexcept;
+  static void add_packed(Statistics& statistics, std::uint64_t packed) noexcept;
   Counters counters_[kStripes];
 };
 
