@@ -127,7 +127,7 @@ bool RuleState::decide(double now, double draw, std::uint32_t reservoir_size) no
   // the borrow after it, so that no report holds a borrow before its sample.
   counters.requests_and_sampled.fetch_add(kOneRequest + (sampled ? kOneSampled : 0),
                                           std::memory_order_relaxed);
-  if (borrowed) counters.borrowed.fetch_add(1, std::memory_order_relaxed);
+  if (borrowed) counters.borrowed.fetch_add(1, std::memory_order_release);  // after the add above
   return sampled;
 }
 
@@ -147,7 +147,8 @@ std::optional<RuleState::Statistics> RuleState::take_statistics_if_due(double no
   // its borrow (taken first here, added last there) never in an earlier one than its request.
   Statistics statistics;
   for (Counters& counters : counters_) {
-    statistics.borrowed += counters.borrowed.exchange(0, std::memory_order_relaxed);
+    // Acquire: a borrow taken here brings its decision's add into the exchange below.
+    statistics.borrowed += counters.borrowed.exchange(0, std::memory_order_acquire);
     add_packed(statistics, counters.requests_and_sampled.exchange(0, std::memory_order_relaxed));
   }
   last_report_.store(now, std::memory_order_relaxed);
