@@ -1,7 +1,6 @@
 #include "model/ids.hpp"
 
 #include "base/fork.hpp"
-#include "base/xoshiro256.hpp"
 
 #include <sys/random.h>
 
@@ -33,6 +32,21 @@ void os_random(unsigned char* out, std::size_t size) noexcept {
                                std::chrono::steady_clock::now().time_since_epoch().count()));
     for (std::size_t i = filled; i < size; ++i) out[i] = static_cast<unsigned char>(engine());
   }
+}
+
+// The xoshiro256** step (Blackman and Vigna): advances `state` (four words, never all zero) and
+// returns the next 64 random bits, all of them usable.
+std::uint64_t xoshiro256_next(std::uint64_t (&state)[4]) noexcept {
+  const auto rotl = [](std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
+  const std::uint64_t result = rotl(state[1] * 5, 7) * 9;
+  const std::uint64_t t = state[1] << 17;
+  state[2] ^= state[0];
+  state[3] ^= state[1];
+  state[1] ^= state[2];
+  state[0] ^= state[3];
+  state[2] ^= t;
+  state[3] = rotl(state[3], 45);
+  return result;
 }
 
 // Ids must be unique and hard to guess, not secret: they travel in clear in every header. Drawing
@@ -67,6 +81,8 @@ thread_local ThreadGenerator t_generator;
 
 }  // namespace
 
+std::uint64_t random_u64() noexcept { return t_generator.next(fork_generation()); }
+
 void random_bytes(void* out, std::size_t size) noexcept {
   auto* dest = static_cast<unsigned char*>(out);
   ThreadGenerator& generator = t_generator;
@@ -82,7 +98,7 @@ void random_bytes(void* out, std::size_t size) noexcept {
 
 std::uint64_t new_entity_id() noexcept {
   std::uint64_t id = 0;
-  while (id == 0) random_bytes(&id, sizeof id);
+  while (id == 0) id = random_u64();
   return id;
 }
 

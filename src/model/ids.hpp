@@ -38,6 +38,9 @@ class TraceIdText {
 std::uint64_t new_entity_id() noexcept;
 // "1-" + 8 hex digits of `epoch_seconds` + "-" + 24 random hex digits.
 TraceIdText new_trace_id(std::int64_t epoch_seconds) noexcept;
+// 64 random bits from the calling thread's generator (xoshiro256**, seeded from getrandom,
+// reseeded periodically and after fork()).
+std::uint64_t random_u64() noexcept;
 // Fills `out` with random bytes from the calling thread's generator.
 void random_bytes(void* out, std::size_t size) noexcept;
 

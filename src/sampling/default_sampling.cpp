@@ -2,9 +2,6 @@
 
 #include <time.h>
 
-#include <chrono>
-
-#include "base/xoshiro256.hpp"
 #include "model/ids.hpp"
 
 namespace xray {
@@ -12,39 +9,28 @@ namespace detail {
 
 namespace {
 
-void seed(std::uint64_t (&state)[4]) noexcept {
-  random_bytes(state, sizeof state);
-  if ((state[0] | state[1] | state[2] | state[3]) == 0) state[0] = 0x9E3779B97F4A7C15ull;
+// The coarse wall clock where there is one, else the precise one.
+timespec coarse_now() noexcept {
+  timespec now{};
+#ifdef CLOCK_REALTIME_COARSE
+  if (clock_gettime(CLOCK_REALTIME_COARSE, &now) == 0) return now;
+#endif
+  clock_gettime(CLOCK_REALTIME, &now);
+  return now;
 }
 
 }  // namespace
 
 double uniform_draw() noexcept {
-  // Plain thread-local words (constant-initialized: no guard on each access), seeded at first use.
-  thread_local std::uint64_t state[4] = {0, 0, 0, 0};
-  if ((state[0] | state[1] | state[2] | state[3]) == 0) seed(state);
-  // Every bit of xoshiro256** is usable; the top 53 make the double.
-  return static_cast<double>(xoshiro256_next(state) >> 11) * 0x1.0p-53;
+  // The ids' generator: every bit of xoshiro256** is usable; the top 53 make the double.
+  return static_cast<double>(random_u64() >> 11) * 0x1.0p-53;
 }
 
-std::int64_t coarse_epoch_seconds() noexcept {
-#ifdef CLOCK_REALTIME_COARSE
-  timespec now;
-  if (clock_gettime(CLOCK_REALTIME_COARSE, &now) == 0) return static_cast<std::int64_t>(now.tv_sec);
-#endif
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t coarse_epoch_seconds() noexcept { return static_cast<std::int64_t>(coarse_now().tv_sec); }
 
 double coarse_epoch_time() noexcept {
-#ifdef CLOCK_REALTIME_COARSE
-  timespec now;
-  if (clock_gettime(CLOCK_REALTIME_COARSE, &now) == 0) {
-    return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-  }
-#endif
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const timespec now = coarse_now();
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
 }
 
 FixedRateSampling::FixedRateSampling(unsigned fixed_target, double rate, SecondsClock now, Draw draw)

@@ -10,8 +10,8 @@
 
 namespace xray::detail {
 
-// Uniform double in [0, 1) with full 53-bit precision, from a per-thread generator (xoshiro256**)
-// seeded from the OS CSPRNG.
+// Uniform double in [0, 1) with full 53-bit precision, from the calling thread's generator (the
+// one behind ids: xoshiro256** seeded from the OS CSPRNG, reseeded periodically and after fork).
 double uniform_draw() noexcept;
 
 // Wall-clock time for sampling decisions, from the coarse clock where there is one
