@@ -1,8 +1,7 @@
 #include "sampling/centralized_sampling.hpp"
 
-
 #include <chrono>
-#include <random>
+#include <vector>
 
 #include "base/fork.hpp"
 #include "http/http_client.hpp"
@@ -158,10 +157,8 @@ void CentralizedRuleCache::stop() noexcept {
 }
 
 void CentralizedRuleCache::run() noexcept {
-  std::mt19937_64 jitter(std::random_device{}());
-  auto uniform = [&jitter](double max) {
-    return std::uniform_real_distribution<double>(0, max)(jitter);
-  };
+  // The thread's generator (uniform_draw): no std::random_device, which may throw here.
+  auto uniform = [](double max) { return uniform_draw() * max; };
   auto next_rules = std::chrono::steady_clock::now();
   auto next_targets = next_rules + seconds(kTargetsInterval + uniform(0.1));
   std::unique_lock<std::mutex> lock(mutex_);
@@ -267,14 +264,14 @@ void CentralizedRuleCache::install_locked(std::vector<CentralizedRule> rules, do
   // only under it, and neither a decision nor stop() waits for this.
   auto next = std::make_unique<const RuleSet>(make_rule_set(std::move(rules), owned_.get()));
   const std::size_t count = next->rules.size();
-  std::unique_ptr<const RuleSet> retire;
+  std::vector<std::unique_ptr<const RuleSet>> retire;  // freed below, outside the lock
   {
     std::lock_guard<std::mutex> lock(mutex_);
     current_.store(next.get(), std::memory_order_release);
     if (owned_) retired_.emplace_back(now, std::move(owned_));
     owned_ = std::move(next);
     while (!retired_.empty() && now - retired_.front().first > kRetiredGraceSeconds) {
-      retire = std::move(retired_.front().second);  // freed below, outside the lock
+      retire.push_back(std::move(retired_.front().second));
       retired_.pop_front();
     }
     last_rules_fetch_.store(now, std::memory_order_release);
