@@ -3,18 +3,20 @@
 #include "base/fork.hpp"
 
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
-#include <random>
 
 namespace xray::detail {
 namespace {
 
-// Fills `out` from the OS CSPRNG; falls back to a seeded std engine when getrandom(2) is unavailable
-// (very old kernel or seccomp) rather than fail the request.
+// Fills `out` from the OS CSPRNG; when getrandom(2) is unavailable (very old kernel or seccomp),
+// from clocks, the process id and a stack address mixed by splitmix64, rather than fail the request
+// (std::random_device is no fallback: it reads the same sources and throws when they fail).
 void os_random(unsigned char* out, std::size_t size) noexcept {
   std::size_t filled = 0;
   while (filled < size) {
@@ -26,11 +28,18 @@ void os_random(unsigned char* out, std::size_t size) noexcept {
     }
   }
   if (filled < size) {
-    std::random_device device;
-    std::mt19937_64 engine((static_cast<std::uint64_t>(device()) << 32) ^
-                           static_cast<std::uint64_t>(
-                               std::chrono::steady_clock::now().time_since_epoch().count()));
-    for (std::size_t i = filled; i < size; ++i) out[i] = static_cast<unsigned char>(engine());
+    std::uint64_t mix =
+        static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+        (static_cast<std::uint64_t>(
+             std::chrono::system_clock::now().time_since_epoch().count()) << 1) ^
+        (static_cast<std::uint64_t>(::getpid()) << 32) ^ reinterpret_cast<std::uintptr_t>(&mix);
+    for (std::size_t i = filled; i < size; ++i) {
+      mix += 0x9E3779B97F4A7C15ull;  // splitmix64
+      std::uint64_t z = mix;
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+      out[i] = static_cast<unsigned char>(z ^ (z >> 31));
+    }
   }
 }
 
